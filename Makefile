@@ -7,16 +7,30 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SHIPS ?= 3
 COLL_LINK := .collections/ansible_collections/maestro/docker
+# Debian packages the fleet and the demo need: command -> package.
+APT_NEEDS := dockerd:docker.io docker-registry:docker-registry busybox:busybox-static iptables:iptables ip:iproute2 nsenter:util-linux haproxy:haproxy openssl:openssl
 
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help
 help:
-	@echo "make demo       set up everything, start the local fleet and run the main job"
-	@echo "make test       set up everything and run lint, unit and integration tests"
-	@echo "make fleet      start the local fleet of ships (SHIPS=$(SHIPS))"
-	@echo "make fleet-down remove everything the fleet made"
+	@echo "make demo        set up everything, start the local fleet and run the main job"
+	@echo "make test        set up everything and run lint, unit and integration tests"
+	@echo "make fleet       start the local fleet of ships (SHIPS=$(SHIPS)); reuses a running one"
+	@echo "make fleet-down  remove everything the fleet made"
+	@echo "make lint | unit | integration | sanity   one part of make test"
+
+## System packages (Debian), installed only when a command is missing.
+.PHONY: deps
+deps:
+	@missing=""; for pair in $(APT_NEEDS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  [ "$$(id -u)" = 0 ] || { echo "Missing packages:$$missing. Install them as root (apt-get install -y$$missing) or run make as root."; exit 1; }; \
+	  command -v apt-get >/dev/null || { echo "Missing packages:$$missing, and apt-get is not available: install them by hand."; exit 1; }; \
+	  echo "Installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing >/dev/null; \
+	fi
 
 ## Python virtualenv with the pinned dependencies, and the collection link.
 .PHONY: venv
@@ -32,3 +46,35 @@ $(VENV)/.installed: requirements.txt
 $(COLL_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn ../../.. $@
+
+## The local fleet: one dockerd per network namespace plus a registry (tests/fleet/fleet.py).
+.PHONY: fleet fleet-down
+fleet: deps venv
+	$(PY) tests/fleet/fleet.py up --ships $(SHIPS)
+
+fleet-down:
+	@$(PYTHON) tests/fleet/fleet.py down
+
+## Tests.
+.PHONY: test lint unit integration sanity
+test: lint unit integration
+
+lint: venv
+	ruff check .
+	ruff format --check .
+	ansible-lint
+	$(MAKE) sanity
+
+sanity: venv
+	tests/sanity/run.sh
+
+unit: venv
+	pytest tests/unit -q
+
+integration: fleet
+	pytest tests/integration -q
+
+## The main job on the local fleet.
+.PHONY: demo
+demo: fleet
+	$(PY) tests/fleet/fleet.py show

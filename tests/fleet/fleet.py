@@ -1,0 +1,683 @@
+"""A real local fleet of Docker "ships" on one machine.
+
+Each ship is its own dockerd in its own network namespace, with its own IP on a bridge the
+fleet creates, its own TCP Docker API, image store and published ports, like a separate host.
+A local registry on the bridge serves images built FROM scratch, and every ship pulls from it.
+
+Everything the fleet makes carries its prefix (netns ``<prefix>-shipN``, links ``<prefix>-vN``
+and ``<prefix>-br``, cgroups ``/maestro-<prefix>-shipN``, runtime dir ``/run/maestro-fleet/<prefix>``)
+or is recorded in its state directory, and ``down()`` removes exactly those: daemons by their
+pidfiles (checked against their command line), never by process name.
+
+Usage: ``python tests/fleet/fleet.py up|down|status|show [--ships N]``.
+Environment: FLEET_SHIPS (3), FLEET_PREFIX (mdk), FLEET_SUBNET (10.231.0: the first three
+octets of the /24 the ships live on), FLEET_DIR (.fleet in the checkout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+RUN_ROOT = Path("/run/maestro-fleet")
+API_PORT = 2375
+REGISTRY_PORT = 5000
+SHIP_START_TIMEOUT = 90
+DEMO_REPOSITORY = "demo/web"
+DEMO_TAGS = ("v1", "v2", "broken")
+PACKAGES = {  # command -> Debian package that provides it
+    "dockerd": "docker.io",
+    "docker-registry": "docker-registry",
+    "busybox": "busybox-static",
+    "iptables": "iptables",
+    "ip": "iproute2",
+    "nsenter": "util-linux",
+}
+
+
+class FleetError(Exception):
+    """A fleet operation failed; the message is one sentence for a person."""
+
+
+def log(msg: str) -> None:
+    print(f"fleet: {msg}", file=sys.stderr, flush=True)
+
+
+def run(*cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if check and proc.returncode != 0:
+        raise FleetError(f"`{' '.join(cmd)}` failed: {(proc.stderr or proc.stdout).strip()}")
+    return proc
+
+
+@dataclass
+class Ship:
+    index: int
+    fleet: Fleet
+
+    @property
+    def name(self) -> str:
+        return f"ship{self.index}"
+
+    @property
+    def netns(self) -> str:
+        return f"{self.fleet.prefix}-ship{self.index}"
+
+    @property
+    def veth(self) -> str:
+        return f"{self.fleet.prefix}-v{self.index}"
+
+    @property
+    def ip(self) -> str:
+        return f"{self.fleet.subnet}.{10 + self.index}"
+
+    @property
+    def docker_host(self) -> str:
+        return f"tcp://{self.ip}:{API_PORT}"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.fleet.state_dir / self.name
+
+    @property
+    def run_dir(self) -> Path:
+        # Kept short: containerd's socket lives below it and unix socket paths max out at 108 bytes.
+        return self.fleet.run_dir / self.name
+
+    @property
+    def socket(self) -> Path:
+        return self.run_dir / "docker.sock"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.run_dir / "docker.pid"
+
+    @property
+    def cgroup_parent(self) -> str:
+        return f"maestro-{self.fleet.prefix}-ship{self.index}"
+
+    @property
+    def logfile(self) -> Path:
+        return self.data_dir / "dockerd.log"
+
+    def dockerd_args(self) -> list[str]:
+        return [
+            "nsenter",
+            f"--net=/var/run/netns/{self.netns}",
+            "dockerd",
+            "--data-root",
+            str(self.data_dir / "root"),
+            "--exec-root",
+            str(self.run_dir / "exec"),
+            "--pidfile",
+            str(self.pidfile),
+            "-H",
+            self.docker_host,
+            "-H",
+            f"unix://{self.socket}",
+            "--bip",
+            f"172.31.{self.index}.1/24",
+            "--cgroup-parent",
+            f"/{self.cgroup_parent}",
+            "--insecure-registry",
+            self.fleet.registry,
+            *self.fleet.extra_dockerd_args.get(self.name, []),
+        ]
+
+    def client(self, timeout: int = 30):
+        import docker  # noqa: PLC0415 - only the parts that talk to Docker need the SDK
+
+        return docker.DockerClient(base_url=self.docker_host, timeout=timeout, version="auto")
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "ip": self.ip,
+            "docker_host": self.docker_host,
+            "socket": str(self.socket),
+            "netns": self.netns,
+            "data_dir": str(self.data_dir),
+        }
+
+
+@dataclass
+class Fleet:
+    size: int = 3
+    prefix: str = "mdk"
+    subnet: str = "10.231.0"
+    state_dir: Path = field(default_factory=lambda: REPO / ".fleet")
+    extra_dockerd_args: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9]{0,5}", self.prefix):
+            raise FleetError(f"fleet prefix {self.prefix!r} must be 1-6 lowercase letters or digits, starting with a letter")
+        if not re.fullmatch(r"10\.\d{1,3}\.\d{1,3}", self.subnet):
+            raise FleetError(f"fleet subnet {self.subnet!r} must be three octets inside 10.0.0.0/8, e.g. 10.231.0")
+        if not 1 <= self.size <= 200:
+            raise FleetError(f"a fleet has 1 to 200 ships, not {self.size}")
+        self.state_dir = Path(self.state_dir).resolve()
+
+    @classmethod
+    def from_env(cls, **overrides) -> Fleet:
+        kwargs = {
+            "size": int(os.environ.get("FLEET_SHIPS", "3")),
+            "prefix": os.environ.get("FLEET_PREFIX", "mdk"),
+            "subnet": os.environ.get("FLEET_SUBNET", "10.231.0"),
+            "state_dir": Path(os.environ.get("FLEET_DIR", REPO / ".fleet")),
+        }
+        kwargs.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**kwargs)
+
+    # ---- names and files -------------------------------------------------------------------
+    @property
+    def ships(self) -> list[Ship]:
+        return [Ship(i, self) for i in range(1, self.size + 1)]
+
+    @property
+    def bridge(self) -> str:
+        return f"{self.prefix}-br"
+
+    @property
+    def gateway(self) -> str:
+        return f"{self.subnet}.1"
+
+    @property
+    def registry(self) -> str:
+        return f"{self.gateway}:{REGISTRY_PORT}"
+
+    @property
+    def run_dir(self) -> Path:
+        return RUN_ROOT / self.prefix
+
+    @property
+    def registry_pidfile(self) -> Path:
+        return self.run_dir / "registry.pid"
+
+    @property
+    def ships_file(self) -> Path:
+        return self.state_dir / "ships.yaml"
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / "state.json"
+
+    def image(self, tag: str, repository: str = DEMO_REPOSITORY) -> str:
+        return f"{self.registry}/{repository}:{tag}"
+
+    # ---- up ----------------------------------------------------------------------------------
+    def up(self) -> Fleet:
+        check_prerequisites()
+        if self.is_running():
+            log(f"reusing the running fleet {self.prefix} ({self.size} ships)")
+            self.ensure_images()
+            self.write_files()
+            return self
+        self.down(quiet=True)  # leftovers of an interrupted run: clean, don't trip over them
+        started = time.monotonic()
+        try:
+            self._make_network()
+            self._start_registry()
+            self._start_ships()
+            self.ensure_images()
+            self.write_files()
+        except BaseException:
+            self.down(quiet=True)
+            raise
+        log(f"fleet {self.prefix} up: {self.size} ships in {time.monotonic() - started:.1f}s, registry {self.registry}")
+        return self
+
+    def is_running(self) -> bool:
+        state = self.read_state()
+        if not state or state.get("size") != self.size or state.get("subnet") != self.subnet:
+            return False
+        if not _pid_matches(self.registry_pidfile, "docker-registry"):
+            return False
+        for ship in self.ships:
+            if not _pid_matches(ship.pidfile, "dockerd", str(ship.data_dir)):
+                return False
+            try:
+                ship.client(timeout=5).ping()
+            except Exception:
+                return False
+        return True
+
+    def _make_network(self) -> None:
+        run("ip", "link", "add", self.bridge, "type", "bridge")
+        run("ip", "addr", "add", f"{self.gateway}/24", "dev", self.bridge)
+        run("ip", "link", "set", self.bridge, "up")
+        for ship in self.ships:
+            peer = f"{self.prefix}-p{ship.index}"
+            run("ip", "netns", "add", ship.netns)
+            run("ip", "link", "add", ship.veth, "type", "veth", "peer", "name", peer)
+            run("ip", "link", "set", ship.veth, "master", self.bridge)
+            run("ip", "link", "set", ship.veth, "up")
+            run("ip", "link", "set", peer, "netns", ship.netns)
+            ns = ("ip", "netns", "exec", ship.netns)
+            run(*ns, "ip", "link", "set", peer, "name", "eth0")
+            run(*ns, "ip", "addr", "add", f"{ship.ip}/24", "dev", "eth0")
+            run(*ns, "ip", "link", "set", "eth0", "up")
+            run(*ns, "ip", "link", "set", "lo", "up")
+            run(*ns, "ip", "route", "add", "default", "via", self.gateway)
+
+    def _start_registry(self) -> None:
+        root = self.state_dir / "registry"
+        (root / "data").mkdir(parents=True, exist_ok=True)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        config = root / "config.yml"
+        config.write_text(
+            "version: 0.1\n"
+            "log: {level: warn}\n"
+            f"storage: {{filesystem: {{rootdirectory: {root / 'data'}}}, delete: {{enabled: true}}}}\n"
+            f"http: {{addr: '{self.registry}'}}\n"
+        )
+        with open(root / "registry.log", "ab") as out:
+            proc = subprocess.Popen(
+                ["docker-registry", "serve", str(config)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self.registry_pidfile.write_text(str(proc.pid))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise FleetError(f"the registry at {self.registry} exited with status {proc.returncode}: {_tail(root / 'registry.log')}")
+            try:
+                urllib.request.urlopen(f"http://{self.registry}/v2/", timeout=2).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise FleetError(f"the registry at {self.registry} did not answer within 20s: {_tail(root / 'registry.log')}")
+
+    def _start_ships(self) -> None:
+        procs = {}
+        for ship in self.ships:
+            ship.data_dir.mkdir(parents=True, exist_ok=True)
+            ship.run_dir.mkdir(parents=True, exist_ok=True)
+            with open(ship.logfile, "ab") as out:
+                procs[ship.name] = subprocess.Popen(
+                    ship.dockerd_args(),
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+        errors: dict[str, str] = {}
+
+        def wait(ship: Ship) -> None:
+            proc = procs[ship.name]
+            deadline = time.monotonic() + SHIP_START_TIMEOUT
+            while time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    errors[ship.name] = f"dockerd exited with status {proc.returncode}: {_tail(ship.logfile)}"
+                    return
+                try:
+                    ship.client(timeout=3).ping()
+                    return
+                except Exception:
+                    time.sleep(0.3)
+            errors[ship.name] = f"dockerd did not answer on {ship.docker_host} within {SHIP_START_TIMEOUT}s: {_tail(ship.logfile)}"
+
+        threads = [threading.Thread(target=wait, args=(ship,)) for ship in self.ships]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            ships = {s.name: s for s in self.ships}
+            raise FleetError(
+                "; ".join(f"ship {name} ({ships[name].ip}) failed to come up: {err} (log: {ships[name].logfile})" for name, err in sorted(errors.items()))
+            )
+
+    # ---- images ------------------------------------------------------------------------------
+    def registry_tags(self, repository: str = DEMO_REPOSITORY) -> set[str]:
+        try:
+            with urllib.request.urlopen(f"http://{self.registry}/v2/{repository}/tags/list", timeout=5) as resp:
+                return set(json.load(resp).get("tags") or [])
+        except OSError:
+            return set()
+
+    def ensure_images(self) -> None:
+        """Build demo/web:{v1,v2,broken} FROM scratch on ship1 and push them to the registry."""
+        missing = [tag for tag in DEMO_TAGS if tag not in self.registry_tags()]
+        if not missing:
+            return
+        client = self.ships[0].client(timeout=120)
+        try:
+            for tag in missing:
+                ref = self.image(tag)
+                context = demo_web_context(tag)
+                try:
+                    client.images.build(fileobj=context, custom_context=True, tag=ref, rm=True, forcerm=True)
+                except Exception as exc:
+                    raise FleetError(f"building {ref} on ship1 failed: {exc}") from exc
+                for line in client.api.push(f"{self.registry}/{DEMO_REPOSITORY}", tag=tag, stream=True, decode=True):
+                    if "error" in line:
+                        raise FleetError(f"pushing {ref} to {self.registry} failed: {line['error']}")
+                log(f"built and pushed {ref}")
+        finally:
+            client.close()
+
+    # ---- files -------------------------------------------------------------------------------
+    def read_state(self) -> dict | None:
+        try:
+            return json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def state(self) -> dict:
+        return {
+            "prefix": self.prefix,
+            "subnet": self.subnet,
+            "size": self.size,
+            "registry": self.registry,
+            "images": {tag: self.image(tag) for tag in DEMO_TAGS},
+            "ships": [ship.as_dict() for ship in self.ships],
+        }
+
+    def write_files(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.state_file.write_text(json.dumps(self.state(), indent=2) + "\n")
+        lines = [
+            "# The running local fleet, written by `make fleet` (tests/fleet/fleet.py).",
+            "# A maestro `ships:` block; the `_fleet` key (ignored by maestro) says where the registry is.",
+            "_fleet:",
+            f"  registry: {self.registry}",
+            "  images:",
+            *(f"    {tag}: {self.image(tag)}" for tag in DEMO_TAGS),
+            "ship_defaults:",
+            f"  docker_port: {API_PORT}",
+            "  timeout: 30",
+            "ships:",
+            *(f"  {ship.name}: {{ip: {ship.ip}}}" for ship in self.ships),
+        ]
+        self.ships_file.write_text("\n".join(lines) + "\n")
+
+    # ---- down --------------------------------------------------------------------------------
+    def down(self, quiet: bool = False) -> None:
+        """Remove everything this fleet's prefix names, whether it is running, half made or stale."""
+        say = (lambda _msg: None) if quiet else log
+        ship_dirs = sorted(self.run_dir.glob("ship*")) if self.run_dir.is_dir() else []
+        indexes = {int(m.group(1)) for d in ship_dirs if (m := re.fullmatch(r"ship(\d+)", d.name))}
+        indexes |= {int(m.group(1)) for ns in _netns_list() if (m := re.fullmatch(rf"{self.prefix}-ship(\d+)", ns))}
+        indexes |= set(range(1, self.size + 1))
+        ships = [Ship(i, self) for i in sorted(indexes)]
+        # Stop the daemons in parallel: dockerd stops its containers (and its containerd) itself.
+        threads = [threading.Thread(target=_stop_pidfile, args=(s.pidfile, ("dockerd", str(s.data_dir)))) for s in ships]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        _stop_pidfile(self.registry_pidfile, ("docker-registry",))
+        for ship in ships:
+            _kill_cgroup(ship.cgroup_parent)  # container processes a killed dockerd left behind
+            _kill_matching(str(ship.run_dir))  # containerd and shims of a killed dockerd
+            _unmount_below(ship.data_dir, ship.run_dir)
+            if ship.netns in _netns_list():
+                run("ip", "netns", "del", ship.netns, check=False)
+            if _link_exists(ship.veth):
+                run("ip", "link", "del", ship.veth, check=False)
+        if _link_exists(self.bridge):
+            run("ip", "link", "del", self.bridge, check=False)
+        for path in (self.run_dir, self.state_dir):
+            shutil.rmtree(path, ignore_errors=True)
+        say(f"fleet {self.prefix} down")
+
+    def leftovers(self) -> list[str]:
+        """What of this fleet still exists on the machine (empty after a clean down())."""
+        found = [f"netns {ns}" for ns in _netns_list() if ns.startswith(f"{self.prefix}-ship")]
+        found += [f"link {name}" for name in _links() if name == self.bridge or re.fullmatch(rf"{self.prefix}-[vp]\d+", name)]
+        found += [f"process {pid}: {cmd}" for pid, cmd in _processes() if str(self.run_dir) in cmd or str(self.state_dir) in cmd]
+        found += [f"mount {m}" for m in _mounts() if m.startswith((str(self.run_dir), str(self.state_dir)))]
+        found += [f"cgroup {c}" for c in _cgroups(f"maestro-{self.prefix}-ship")]
+        found += [f"dir {p}" for p in (self.run_dir, self.state_dir) if p.exists()]
+        return found
+
+
+# ---- the demo image ----------------------------------------------------------------------------
+START_SH = """#!/bin/sh
+# PID 1 of demo/web: busybox httpd in the background, and exit at once on TERM or INT
+# (busybox httpd as PID 1 would ignore SIGTERM and make `docker stop` wait its whole timeout).
+trap 'kill $pid 2>/dev/null; exit 0' TERM INT
+httpd -f -p "${PORT:-8080}" -h /www &
+pid=$!
+wait $pid
+"""
+
+
+def demo_web_context(tag: str) -> io.BytesIO:
+    """The build context of demo/web:<tag>, as a tarball: busybox, a start script and the pages.
+
+    ``/`` answers the version (``v1``); ``/health`` answers ``ok`` (absent in ``broken``, so
+    its health endpoint answers 404 while ``/`` still serves).
+    """
+    healthy = tag != "broken"
+    dockerfile = "\n".join(
+        [
+            "FROM scratch",
+            "COPY busybox /bin/busybox",
+            'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
+            "COPY start.sh /start.sh",
+            "COPY www /www",
+            f'LABEL org.opencontainers.image.title="demo/web" org.opencontainers.image.version="{tag}"',
+            "ENV PORT=8080",
+            "EXPOSE 8080",
+            'CMD ["/bin/sh", "/start.sh"]',
+        ]
+    )
+    files = {"Dockerfile": (dockerfile.encode(), 0o644), "start.sh": (START_SH.encode(), 0o755), "www/index.html": (f"{tag}\n".encode(), 0o644)}
+    if healthy:
+        files["www/health"] = (f"ok {tag}\n".encode(), 0o644)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        tar.add(shutil.which("busybox") or "/usr/bin/busybox", arcname="busybox")
+        for name, (data, mode) in files.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), mode
+            tar.addfile(info, io.BytesIO(data))
+    buf.seek(0)
+    return buf
+
+
+# ---- machine helpers ---------------------------------------------------------------------------
+def check_prerequisites() -> None:
+    if os.geteuid() != 0:
+        raise FleetError("the fleet needs root: it creates network namespaces and runs dockerd (run `make fleet` as root)")
+    missing = sorted({pkg for cmd, pkg in PACKAGES.items() if shutil.which(cmd) is None})
+    if missing:
+        raise FleetError(f"missing packages {', '.join(missing)}: run `make deps` (apt-get install -y {' '.join(missing)})")
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "(no log)"
+    return " | ".join(line.strip() for line in text[-lines:]) or "(empty log)"
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _pid_matches(pidfile: Path, *needles: str) -> int | None:
+    """The pid in pidfile if that process is alive and its command line has every needle."""
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    cmd = _cmdline(pid)
+    return pid if cmd and all(n in cmd for n in needles) else None
+
+
+def _stop_pidfile(pidfile: Path, needles: tuple[str, ...], timeout: float = 30) -> None:
+    pid = _pid_matches(pidfile, *needles)
+    if pid is None:
+        return
+    _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _is_alive(pid):
+        time.sleep(0.2)
+    if _is_alive(pid):
+        _signal(pid, signal.SIGKILL)
+        time.sleep(0.5)
+
+
+def _signal(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+def _processes() -> list[tuple[int, str]]:
+    procs = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            cmd = _cmdline(int(entry.name))
+            if cmd:
+                procs.append((int(entry.name), cmd))
+    return procs
+
+
+def _kill_matching(needle: str, timeout: float = 10) -> None:
+    pids = [pid for pid, cmd in _processes() if needle in cmd]
+    for pid in pids:
+        _signal(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}/cmdline").exists() and _is_alive(pid) for pid in pids):
+        time.sleep(0.1)
+
+
+def _is_alive(pid: int) -> bool:
+    """True while pid runs (a zombie, already dead but not yet reaped by its parent, is not alive)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _cgroups(prefix: str) -> list[str]:
+    root = Path("/sys/fs/cgroup")
+    found = []
+    for controller in root.iterdir() if root.is_dir() else []:
+        with contextlib.suppress(OSError):
+            found += [str(p) for p in controller.iterdir() if p.is_dir() and p.name.startswith(prefix)]
+    return found
+
+
+def _kill_cgroup(name: str) -> None:
+    for cg in _cgroups(name):
+        for procs in sorted(Path(cg).rglob("cgroup.procs")):
+            with contextlib.suppress(OSError, ValueError):
+                for pid in procs.read_text().split():
+                    _signal(int(pid), signal.SIGKILL)
+    if _cgroups(name):
+        time.sleep(0.2)
+    for cg in _cgroups(name):
+        for sub in sorted(Path(cg).rglob("*"), key=lambda p: len(p.parts), reverse=True) + [Path(cg)]:
+            if sub.is_dir():
+                with contextlib.suppress(OSError):
+                    sub.rmdir()
+
+
+def _mounts() -> list[str]:
+    points = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            points.append(line.split()[4].replace("\\040", " "))
+    return points
+
+
+def _unmount_below(*dirs: Path) -> None:
+    prefixes = tuple(str(d) for d in dirs)
+    for point in sorted((m for m in _mounts() if m.startswith(prefixes)), key=len, reverse=True):
+        run("umount", "-l", point, check=False)
+
+
+def _netns_list() -> list[str]:
+    proc = run("ip", "netns", "list", check=False)
+    return [line.split()[0] for line in proc.stdout.splitlines() if line.strip()]
+
+
+def _links() -> list[str]:
+    proc = run("ip", "-o", "link", "show", check=False)
+    return [line.split(":")[1].strip().split("@")[0] for line in proc.stdout.splitlines() if ":" in line]
+
+
+def _link_exists(name: str) -> bool:
+    return name in _links()
+
+
+# ---- command line -------------------------------------------------------------------------------
+def show(fleet: Fleet) -> int:
+    """Each ship, its address, its Docker version, and that it can pull demo/web:v1."""
+    state = fleet.read_state()
+    if not state:
+        raise FleetError(f"no fleet {fleet.prefix} is running (start it with `make fleet`)")
+    image = fleet.image("v1")
+    print(f"Fleet {fleet.prefix}: {fleet.size} ships, registry {fleet.registry}, ships file {fleet.ships_file}")
+    print(f"{'ship':<8} {'address':<15} {'docker API':<24} {'docker':<10} pulled {image}")
+    failures = 0
+    for ship in fleet.ships:
+        version, result = "?", ""
+        try:
+            client = ship.client()
+            version = client.version().get("Version", "?")
+            result = f"ok {client.images.pull(image).id[7:19]}"
+            client.close()
+        except Exception as exc:  # a ship that cannot pull is what this command reports
+            result, failures = f"FAILED: {exc}", failures + 1
+        print(f"{ship.name:<8} {ship.ip:<15} {ship.docker_host:<24} {version:<10} {result}")
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fleet", description=__doc__.split("\n\n")[0])
+    parser.add_argument("action", choices=["up", "down", "status", "show"])
+    parser.add_argument("--ships", type=int, help="number of ships (FLEET_SHIPS, default 3)")
+    args = parser.parse_args(argv)
+    try:
+        fleet = Fleet.from_env(size=args.ships)
+        if args.action == "up":
+            fleet.up()
+            print(fleet.ships_file)
+        elif args.action == "down":
+            fleet.down()
+            left = fleet.leftovers()
+            if left:
+                raise FleetError(f"fleet {fleet.prefix} left behind: {', '.join(left)}")
+        elif args.action == "status":
+            running = fleet.is_running()
+            print(json.dumps({"running": running, **(fleet.state() if running else {})}, indent=2))
+            return 0 if running else 1
+        else:
+            return show(fleet)
+    except FleetError as exc:
+        print(f"fleet: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("fleet: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
