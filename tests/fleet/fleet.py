@@ -40,6 +40,8 @@ REGISTRY_PORT = 5000
 SHIP_START_TIMEOUT = 90
 DEMO_REPOSITORY = "demo/web"
 DEMO_TAGS = ("v1", "v2", "broken")
+PROXY_REPOSITORY = "proxy/haproxy"
+PROXY_TAG = "2.6"
 PACKAGES = {  # command -> Debian package that provides it
     "dockerd": "docker.io",
     "docker-registry": "docker-registry",
@@ -353,21 +355,27 @@ class Fleet:
         except OSError:
             return set()
 
+    def images_to_build(self) -> dict[tuple[str, str], object]:
+        """(repository, tag) -> a function that returns its build context."""
+        images: dict[tuple[str, str], object] = {(DEMO_REPOSITORY, tag): (lambda t=tag: demo_web_context(t)) for tag in DEMO_TAGS}
+        images[(PROXY_REPOSITORY, PROXY_TAG)] = haproxy_context
+        return images
+
     def ensure_images(self) -> None:
-        """Build demo/web:{v1,v2,broken} FROM scratch on ship1 and push them to the registry."""
-        missing = [tag for tag in DEMO_TAGS if tag not in self.registry_tags()]
+        """Build the demo and proxy images FROM scratch on ship1 and push them to the registry."""
+        present = {repo: self.registry_tags(repo) for repo in (DEMO_REPOSITORY, PROXY_REPOSITORY)}
+        missing = {key: make for key, make in self.images_to_build().items() if key[1] not in present[key[0]]}
         if not missing:
             return
         client = self.ships[0].client(timeout=120)
         try:
-            for tag in missing:
-                ref = self.image(tag)
-                context = demo_web_context(tag)
+            for (repository, tag), make_context in missing.items():
+                ref = self.image(tag, repository)
                 try:
-                    client.images.build(fileobj=context, custom_context=True, tag=ref, rm=True, forcerm=True)
+                    client.images.build(fileobj=make_context(), custom_context=True, tag=ref, rm=True, forcerm=True)
                 except Exception as exc:
                     raise FleetError(f"building {ref} on ship1 failed: {exc}") from exc
-                for line in client.api.push(f"{self.registry}/{DEMO_REPOSITORY}", tag=tag, stream=True, decode=True):
+                for line in client.api.push(f"{self.registry}/{repository}", tag=tag, stream=True, decode=True):
                     if "error" in line:
                         raise FleetError(f"pushing {ref} to {self.registry} failed: {line['error']}")
                 log(f"built and pushed {ref}")
@@ -388,6 +396,7 @@ class Fleet:
             "size": self.size,
             "registry": self.registry,
             "images": {tag: self.image(tag) for tag in DEMO_TAGS},
+            "proxy_image": self.image(PROXY_TAG, PROXY_REPOSITORY),
             "ships": [ship.as_dict() for ship in self.ships],
         }
 
@@ -401,6 +410,7 @@ class Fleet:
             f"  registry: {self.registry}",
             "  images:",
             *(f"    {tag}: {self.image(tag)}" for tag in DEMO_TAGS),
+            f"    proxy: {self.image(PROXY_TAG, PROXY_REPOSITORY)}",
             "ship_defaults:",
             f"  docker_port: {API_PORT}",
             "  timeout: 30",
@@ -484,9 +494,58 @@ def demo_web_context(tag: str) -> io.BytesIO:
     files = {"Dockerfile": (dockerfile.encode(), 0o644), "start.sh": (START_SH.encode(), 0o755), "www/index.html": (f"{tag}\n".encode(), 0o644)}
     if healthy:
         files["www/health"] = (f"ok {tag}\n".encode(), 0o644)
+    return _tarball(files, {"busybox": shutil.which("busybox") or "/usr/bin/busybox"})
+
+
+HAPROXY_CFG = """# Placeholder: maestro.docker writes the real configuration and reloads (SIGUSR2).
+global
+    master-worker
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+frontend placeholder
+    bind :8404
+    http-request return status 200 content-type text/plain string "haproxy up"
+"""
+
+
+def haproxy_context() -> io.BytesIO:
+    """proxy/haproxy:2.6: Debian's haproxy binary and the libraries ldd lists, FROM scratch.
+
+    Laid out like the official ``haproxy`` image (config at /usr/local/etc/haproxy/haproxy.cfg,
+    master-worker in the foreground, SIGUSR2 reloads), so the collection treats both alike.
+    """
+    binary = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    libs = re.findall(r"(/\S+) \(0x", run("ldd", binary).stdout)  # "name => /path (0x...)" and the loader
+    dockerfile = "\n".join(
+        [
+            "FROM scratch",
+            "COPY rootfs/ /",
+            'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
+            'LABEL org.opencontainers.image.title="haproxy"',
+            "STOPSIGNAL SIGUSR1",
+            'CMD ["/usr/sbin/haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]',
+        ]
+    )
+    files = {
+        "Dockerfile": (dockerfile.encode(), 0o644),
+        "rootfs/usr/local/etc/haproxy/haproxy.cfg": (HAPROXY_CFG.encode(), 0o644),
+        "rootfs/etc/passwd": (b"root:x:0:0:root:/:/bin/sh\nhaproxy:x:99:99::/:/bin/false\n", 0o644),
+        "rootfs/etc/group": (b"root:x:0:\nhaproxy:x:99:\n", 0o644),
+    }
+    paths = {"rootfs/bin/busybox": shutil.which("busybox") or "/usr/bin/busybox", "rootfs/usr/sbin/haproxy": binary}
+    paths.update({f"rootfs{lib}": os.path.realpath(lib) for lib in libs})
+    return _tarball(files, paths)
+
+
+def _tarball(files: dict[str, tuple[bytes, int]], paths: dict[str, str]) -> io.BytesIO:
+    """A build context: in-memory files {name: (data, mode)} and host files {name: source path}."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        tar.add(shutil.which("busybox") or "/usr/bin/busybox", arcname="busybox")
+        for name, source in paths.items():
+            tar.add(source, arcname=name)
         for name, (data, mode) in files.items():
             info = tarfile.TarInfo(name)
             info.size, info.mode = len(data), mode

@@ -119,3 +119,14 @@ def test_up_cleans_leftovers_of_a_killed_run(tmp_path):
     finally:
         stale.down()
     assert stale.leftovers() == []
+
+
+def test_proxy_image_runs_haproxy_from_the_registry(fleet: Fleet):
+    ship = fleet.ships[2]
+    client = ship.client()
+    image = fleet.read_state()["proxy_image"]
+    container = client.containers.run(image, detach=True, name=f"t-proxy-{uuid.uuid4().hex[:8]}", ports={"8404/tcp": 18404})
+    try:
+        assert wait_get(f"http://{ship.ip}:18404/") == "haproxy up"
+    finally:
+        container.remove(force=True)
