@@ -37,6 +37,7 @@ from ansible_collections.maestro.docker.plugins.module_utils._config_types impor
     ListOf,
     MapOf,
     Number,
+    Raw,
     Str,
     Struct,
     TaggedStruct,
@@ -73,7 +74,7 @@ _ATTEMPTS = Field("attempts", Int(1), "Number of attempts, one second apart.", d
 _COMMAND = Field(
     "command",
     Str(),
-    "The command (split like a shell would). C(cmd) is accepted too, as maestro-ng's docs wrote it (its code raised KeyError).",
+    "The command (split like a shell would). cmd is accepted too, as maestro-ng's docs wrote it (its code raised KeyError).",
     required_at=ALWAYS,
     aliases=("cmd",),
 )
@@ -222,10 +223,10 @@ FIELDS = (
     Field("__maestro", META, "Metadata: volume schema and layering.", default={"schema": 1, "extends": []}, levels=frozenset({TOP})),
     Field("name", Str(), "Environment name, injected as MAESTRO_ENVIRONMENT_NAME.", levels=frozenset({TOP}), required_at=frozenset({TOP})),
     Field("registries", MapOf(REGISTRY), "Registries to log in to before pulling, by name.", default={}, levels=frozenset({TOP})),
-    Field("ship_defaults", Type(), "Default values for ship keys (all but ip and endpoint).", default={}, levels=frozenset({TOP})),
-    Field("ships", Type(), "The hosts, by name.", levels=frozenset({TOP}), required_at=frozenset({TOP})),
+    Field("ship_defaults", Raw("mapping of ship keys"), "Default values for ship keys (all but ip and endpoint).", default={}, levels=frozenset({TOP})),
+    Field("ships", Raw("mapping of name to ship"), "The hosts, by name.", levels=frozenset({TOP}), required_at=frozenset({TOP})),
     Field("ship_provider", Enum("static"), "Ship provider; only static (the ships key) exists.", default="static", levels=frozenset({TOP})),
-    Field("services", Type(), "The services, by name.", default={}, levels=frozenset({TOP})),
+    Field("services", Raw("mapping of name to service"), "The services, by name.", default={}, levels=frozenset({TOP})),
     Field("audit", ListOf(AUDITOR), "Auditors notified of plays.", default=[], levels=frozenset({TOP})),
     # ships
     Field(
@@ -265,7 +266,14 @@ FIELDS = (
         required_at=frozenset({SERVICE}),
         inherit="override",
     ),
-    Field("instances", Type(), "The service's instances (containers), by name.", default={}, levels=frozenset({SERVICE}), required_at=frozenset({SERVICE})),
+    Field(
+        "instances",
+        Raw("mapping of name to instance"),
+        "The service's instances (containers), by name.",
+        default={},
+        levels=frozenset({SERVICE}),
+        required_at=frozenset({SERVICE}),
+    ),
     Field(
         "requires",
         ListOf(Str(), single=True, unique=True),
@@ -393,7 +401,10 @@ class LevelStruct(Struct):
         if elsewhere:
             names = [LEVEL_NAMES[lvl] for lvl in elsewhere]
             article = "an" if names[0][0] in "aeiou" else "a"
-            at.error("%s is %s %s key, not %s %s key" % (key, article, " or ".join(names), "an" if self.what[0] in "aeiou" else "a", self.what))
+            at.error(
+                "%s is %s %s key, not %s %s key%s"
+                % (key, article, " or ".join(names), "an" if self.what[0] in "aeiou" else "a", self.what, suggest(key, [n for n in self.names() if n != key]))
+            )
         else:
             at.error("unknown %s key '%s'%s" % (self.what, key, suggest(key, self.names())))
 

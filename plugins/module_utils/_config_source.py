@@ -252,8 +252,19 @@ def parse_yaml(text: str, source: Source, issues: list[Issue]):
         mark = exc.problem_mark or exc.context_mark
         message = exc.problem or "invalid YAML"
         if exc.context:
-            message = "%s %s" % (exc.context, message)
+            message = "%s (%s)" % (message, exc.context)
         issues.append(Issue(source.name, mark.line + 1 if mark else None, "", "invalid YAML: %s" % message, source.rendered))
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        issues.append(
+            Issue(
+                source.name,
+                line,
+                "",
+                "invalid YAML: unacceptable character #x%04x (%s)" % (exc.character if isinstance(exc.character, int) else ord(exc.character), exc.reason),
+                source.rendered,
+            )
+        )
     except yaml.YAMLError as exc:
         issues.append(Issue(source.name, None, "", "invalid YAML: %s" % exc, source.rendered))
     finally:

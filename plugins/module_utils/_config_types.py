@@ -61,6 +61,13 @@ def _plain(value):
     return value
 
 
+class Raw(Type):
+    """A value walked by the model itself (name maps of ships, services, instances)."""
+
+    def __init__(self, doc):
+        self.doc = doc
+
+
 class Str(Type):
     """A string. ``coerce`` also accepts numbers (written as YAML numbers by mistake)."""
 
