@@ -95,7 +95,7 @@ def env_map(value, at):
         if env_name(key, child) is INVALID:
             ok = False
             continue
-        out = env_value(item, child.here(item))
+        out = env_value(item, child)
         if out is INVALID:
             ok = False
         else:

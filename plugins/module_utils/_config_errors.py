@@ -20,6 +20,7 @@ message). Loading never stops at the first problem: issues are collected and rai
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 
 
@@ -90,21 +91,25 @@ class At:
     def key(self, container, key) -> At:
         locs = getattr(container, "locs", None)
         loc = locs.get(key) if locs else None
-        path = "%s.%s" % (self.path, key) if self.path else str(key)
-        return At(path, loc or self.loc, self.issues, self.ctx)
+        return At(keypath(self.path, key), loc or self.loc, self.issues, self.ctx)
 
     def index(self, container, i: int) -> At:
         locs = getattr(container, "locs", None)
         loc = locs[i] if locs and i < len(locs) else None
         return At("%s[%d]" % (self.path, i), loc or self.loc, self.issues, self.ctx)
 
-    def here(self, value) -> At:
-        """The same path, at the value's own location when it has one (mappings and lists do)."""
-        loc = getattr(value, "loc", None)
-        return At(self.path, loc or self.loc, self.issues, self.ctx) if loc else self
-
     def error(self, message: str) -> None:
         self.issues.append(Issue(self.loc.source.name, self.loc.line, self.path, message, self.loc.source.rendered))
+
+
+_SIMPLE_KEY = re.compile(r"^[\w-]+$")
+
+
+def keypath(path: str, key) -> str:
+    """``path.key``, or ``path["key"]`` for keys with other characters (``volumes["/data"]``)."""
+    if not _SIMPLE_KEY.match(str(key)):
+        return '%s["%s"]' % (path, key)
+    return "%s.%s" % (path, key) if path else str(key)
 
 
 def suggest(word, candidates) -> str:

@@ -51,7 +51,7 @@ class Layers:
 def read_layers(text: str, name: str, base_dir: str, *, environ, issues: list[Issue], path: str | None = None) -> Layers:
     """Read a file (given as text) and every base it extends, and merge them."""
     reader = _Reader(environ, issues)
-    stack = [os.path.realpath(path)] if path else []
+    stack = [os.path.realpath(path or os.path.join(base_dir, name))]
     data = reader.read(text, name, base_dir, stack)
     if data is None:
         return reader.layers

@@ -299,7 +299,7 @@ class Builder:
             at = at_ships.key(raw_ships, name)
             if not self._check_name(name, at, "ship"):
                 continue
-            values = {**defaults, **S.LEVEL[S.SHIP].parse(raw, at.here(raw), fill=False, partial=True)}
+            values = {**defaults, **S.LEVEL[S.SHIP].parse(raw, at, fill=False, partial=True)}
             S.LEVEL[S.SHIP].fill_defaults(values, S.SHIP)
             if values.get("ip") is None:
                 continue
@@ -330,7 +330,6 @@ class Builder:
             sat = at_services.key(raw_services, sname)
             if not self._check_name(sname, sat, "service"):
                 continue
-            sat = sat.here(sraw)
             self._unique_mangled(prefixes, sname, sat, "service names")
             svals = S.LEVEL[S.SERVICE].parse(sraw, sat, fill=False, partial=True)
             if not isinstance(sraw, dict):
@@ -353,7 +352,6 @@ class Builder:
                     continue
                 owner[iname] = (sname, iat)
                 self._unique_mangled(inst_prefixes, iname, iat, "instance names")
-                iat = iat.here(iraw)
                 ivals = S.LEVEL[S.INSTANCE].parse(iraw, iat, fill=False, partial=True)
                 values = self._inherit(svals, ivals)
                 ship = values.get("ship")

@@ -152,7 +152,7 @@ def ports_map(value, at):
             child.error("a port name must be a string, not %s" % describe(name))
             ok = False
             continue
-        port = parse_port(name, spec, child.here(spec))
+        port = parse_port(name, spec, child)
         if port is INVALID:
             ok = False
         else:

@@ -208,7 +208,7 @@ class MapOf(Type):
             if self.key is not None and self.key.parse(name, child) is INVALID:
                 ok = False
                 continue
-            out = self.value.parse(item, child.here(item))
+            out = self.value.parse(item, child)
             if out is INVALID:
                 ok = False
             else:
@@ -319,21 +319,21 @@ class Struct(Type):
                     child.error("must have a value")
                     ok = False
                 continue
-            out = f.type.parse(item, child.here(item))
+            out = f.type.parse(item, child)
             if out is INVALID:
                 ok = False
             else:
                 result[f.name] = out
         for f in self.fields:
             if f.name not in seen and self.is_required(f, level):
-                at.here(value).error("missing required key '%s'" % f.name)
+                at.error("missing required key '%s'" % f.name)
                 ok = False
         if not ok and not partial:
             return INVALID
         if fill:
             self.fill_defaults(result, level)
         if self.post is not None and ok:
-            return self.post(result, at.here(value))
+            return self.post(result, at)
         return result
 
     def fill_defaults(self, result, level=None):
@@ -359,7 +359,7 @@ class TaggedStruct(Type):
             return INVALID
         kind = value.get(self.tag)
         if kind is None:
-            at.here(value).error("missing required key '%s' (one of %s)" % (self.tag, ", ".join(self.variants)))
+            at.error("missing required key '%s' (one of %s)" % (self.tag, ", ".join(self.variants)))
             return INVALID
         struct = self.variants.get(kind) if isinstance(kind, str) else None
         if struct is None:
