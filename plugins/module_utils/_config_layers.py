@@ -93,13 +93,13 @@ class _Reader:
         extends = []
         if isinstance(meta, dict):
             extends = _extends_list(meta, issues)
-            self.schemas.append((meta.get(SCHEMA_KEY, DEFAULT_SCHEMA), meta.locs.get(SCHEMA_KEY) or meta.loc))
+            schema = (meta.get(SCHEMA_KEY, DEFAULT_SCHEMA), meta.locs.get(SCHEMA_KEY) or meta.loc)
             if EXTENDS_KEY in meta:
                 stripped = MDict((k, v) for k, v in meta.items() if k != EXTENDS_KEY)
                 stripped.loc, stripped.locs = meta.loc, {k: v for k, v in meta.locs.items() if k != EXTENDS_KEY}
                 data[META_KEY] = stripped
         else:
-            self.schemas.append((DEFAULT_SCHEMA, data.loc))
+            schema = (DEFAULT_SCHEMA, data.loc)
 
         merged = None
         for base, loc in extends:
@@ -119,6 +119,7 @@ class _Reader:
             if base_data is not None:
                 merged = base_data if merged is None else merge(merged, base_data)
         self.layers.files.append(name)
+        self.schemas.append(schema)  # in merge order, bases first
         return data if merged is None else merge(merged, data)
 
 

@@ -391,7 +391,8 @@ class Builder:
             elif f.inherit == "override":
                 value = mine if mine is not None else theirs
             elif f.inherit == "merge":
-                value = {**(theirs or {}), **(mine or {})} if (mine is not None or theirs is not None) else None
+                # unset (None) keys of the instance do not hide the service's
+                value = {**(theirs or {}), **{k: x for k, x in (mine or {}).items() if x is not None}} if (mine is not None or theirs is not None) else None
             elif f.inherit == "append":
                 value = None
                 if mine is not None or theirs is not None:
