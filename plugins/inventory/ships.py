@@ -67,6 +67,10 @@ options:
 notes:
   - One inventory source describes one environment; the C(all) group variables would clash otherwise.
   - The plugin does not contact any Docker daemon.
+  - When the ships file is invalid, Ansible tries the next enabled inventory plugin; C(ansible.builtin.yaml)
+    may then read a C(maestro.yaml) as an (empty) YAML inventory and only warn. List
+    C(maestro.docker.ships) first in C(enable_plugins) and set C(unparsed_is_failed=true) (or enable only
+    this plugin) to make an invalid ships file fail the run.
 """
 
 EXAMPLES = r"""

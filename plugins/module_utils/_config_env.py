@@ -167,5 +167,4 @@ def link_variables(service: str, members, internal: bool) -> dict:
 
 def secret_keys(env: dict, user_keys, explicit) -> list:
     """The keys of ``env`` to mask: named in ``explicit``, or user keys matching :data:`SECRET_RE`."""
-    explicit = set(explicit)
-    return sorted(k for k in env if k in explicit or (k in user_keys and SECRET_RE.search(k)))
+    return sorted({k for k in explicit if k in env} | {k for k in user_keys if k in env and SECRET_RE.search(k)})

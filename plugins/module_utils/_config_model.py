@@ -243,6 +243,8 @@ class Builder:
         self.name = ""
         self._service_at = {}  # service name -> (At, raw mapping)
         self._service_map = {}
+        self._links = ({}, {})  # service -> link variables (with internal ports, without)
+        self._link_cache = {}  # service -> link variables of its instances
 
     def build(self) -> Config:
         data = self.data
@@ -532,9 +534,7 @@ class Builder:
         env, user_keys = self._env(p, service, ship, full, tag)
         if env is None:
             return None
-        env.update(peers[p.service])
-        for dep in sorted((self._declared_closure(p.service) | set(graph.wants_info[p.service])) - {p.service}):
-            env.update(deps[dep])
+        env.update(self._service_links(p.service, graph))
         return {
             "name": p.name,
             "hostname": None if v.get("net") else p.name,
@@ -605,6 +605,18 @@ class Builder:
             env.update(injected)
             user_keys.difference_update(injected)
         return (env, user_keys) if ok else (None, None)
+
+    def _service_links(self, service: str, graph) -> dict:
+        """Link variables of a service's instances: peers, then each dependency in name order.
+        The same for every instance of the service, so computed once per service."""
+        cache = self._link_cache
+        if service not in cache:
+            peers, deps = self._links
+            links = dict(peers[service])
+            for dep in sorted((self._declared_closure(service) | set(graph.wants_info[service])) - {service}):
+                links.update(deps[dep])
+            cache[service] = links
+        return cache[service]
 
     def _declared_closure(self, service: str) -> set:
         """Services reached through declared ``requires`` only: as in maestro-ng, the link
