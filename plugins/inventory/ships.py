@@ -1,0 +1,215 @@
+# Copyright (c) maestro.docker contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: ships
+short_description: The ships of a maestro-ng style ships file as inventory hosts
+version_added: 0.1.0
+author:
+  - maestro.docker developers
+requirements:
+  - PyYAML and Jinja2 on the controller (ansible-core has both).
+extends_documentation_fragment:
+  - ansible.builtin.constructed
+description:
+  - "Reads a ships file (the maestro-ng YAML format that describes ships, services and their instances)
+    and makes one inventory host per ship. The file is validated completely; any problem fails the
+    inventory source with one line per issue, C(FILE:LINE: KEYPATH: MESSAGE)."
+  - "The plugin reads either a small configuration file whose name ends in C(.ships.yml) or C(.ships.yaml)
+    (or is C(ships.yml)/C(ships.yaml)), with O(plugin=maestro.docker.ships) and O(path), or a ships file
+    directly when it is named C(maestro.yaml), C(maestro.yml), C(*.maestro.yaml) or C(*.maestro.yml)."
+  - "B(Hosts) are the ships, with C(ansible_connection=local) and
+    C(ansible_python_interpreter={{ ansible_playbook_python }}): the Docker modules run on the controller
+    and reach each ship's Docker daemon through the API."
+  - "B(Host variables): C(maestro_ship) (name), C(maestro_ship_ip), C(maestro_docker) (how to reach the
+    daemon, in community.docker option names: C(docker_host), C(tls), C(validate_certs), C(ca_path),
+    C(client_cert), C(client_key), C(api_version), C(timeout), C(use_ssh_client), C(ssh_key)) and
+    C(maestro_instances) (the specs of the instances placed on the ship, in start order; the spec keys are
+    documented in the collection's ships file guide)."
+  - "B(Groups): C(maestro_ships) holds every ship. C(maestro_service_<service>) holds the ships that run
+    instances of that service; the service name is sanitised for Ansible by replacing every character that
+    is not a letter, digit or underscore with C(_) (C(web-api) becomes C(maestro_service_web_api)).
+    C(maestro_omitted) has the groups of the services marked C(omit) as children."
+  - "B(Group variables) (of the C(all) group): C(maestro_environment) (the top-level C(name)),
+    C(maestro_service_levels) (start order: a list of lists of service names, level 0 first),
+    C(maestro_services) (per service: C(instances), C(requires) (transitive), C(wants_info), C(omit)),
+    C(maestro_registries) (as in the file, passwords included: use C(no_log) wherever they are passed on),
+    C(maestro_audit), and C(maestro_config_file) (absolute path of the ships file)."
+  - "Values that come from the ships file are marked unsafe, so Ansible never templates them again: the
+    file was already rendered by Jinja2 once, with C(env) bound to the environment."
+  - "B(Layering): a ships file may start from other files with C(__maestro: {extends: base.yaml}) (a path
+    relative to the file, or a list of paths applied in order; bases may extend other files; cycles are
+    errors). Each file is rendered by Jinja2 on its own, then mappings are merged key by key while scalars
+    and lists replace. As in docker compose, C(key: !reset) removes a key set by a base (back to its
+    default) and C(key: !override {...}) replaces a mapping instead of merging it. Every layer must use
+    the same C(__maestro.schema)."
+options:
+  plugin:
+    description:
+      - The name of this plugin. Needed in a C(*.ships.yml) configuration file, not in a ships file read directly.
+    type: str
+    required: true
+    choices: [maestro.docker.ships]
+  path:
+    description:
+      - The ships file to read, relative to the directory of the configuration file. V(-) reads it from stdin.
+    type: str
+    required: true
+  environ:
+    description:
+      - Environment variables to set or override for the Jinja2 rendering of the ships file, on top of the
+        controller's environment (the C(env) variable of the templates).
+    type: dict
+    default: {}
+notes:
+  - One inventory source describes one environment; the C(all) group variables would clash otherwise.
+  - The plugin does not contact any Docker daemon.
+  - When the ships file is invalid, Ansible tries the next enabled inventory plugin; C(ansible.builtin.yaml)
+    may then read a C(maestro.yaml) as an (empty) YAML inventory and only warn. List
+    C(maestro.docker.ships) first in C(enable_plugins) and set C(unparsed_is_failed=true) (or enable only
+    this plugin) to make an invalid ships file fail the run.
+"""
+
+EXAMPLES = r"""
+# demo.ships.yml: read ./maestro/demo.yaml, with STAGE=demo for its templates
+plugin: maestro.docker.ships
+path: maestro/demo.yaml
+environ:
+  STAGE: demo
+# Group the ships by the first part of their name (e.g. eu-1 -> region_eu)
+keyed_groups:
+  - prefix: region
+    key: maestro_ship.split('-')[0]
+compose:
+  ansible_host: maestro_ship_ip
+
+# Or point Ansible at a ships file named maestro.yaml (or *.maestro.yaml) directly:
+#   ansible-inventory -i maestro.yaml --graph
+
+# A production layer on top of a shared base (prod.maestro.yaml):
+#   __maestro:
+#     extends: base.yaml
+#   name: prod
+#   services:
+#     web:
+#       env: !override {LOG_LEVEL: warn}
+#       omit: !reset
+"""
+
+import os
+import re
+
+from ansible.errors import AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
+from ansible.template import trust_as_template
+from ansible.utils.unsafe_proxy import wrap_var
+
+from ansible_collections.maestro.docker.plugins.module_utils import _config
+
+NATIVE_NAMES = ("maestro.yaml", "maestro.yml")
+NATIVE_SUFFIXES = (".maestro.yaml", ".maestro.yml")
+CONFIG_NAMES = ("ships.yml", "ships.yaml")
+CONFIG_SUFFIXES = (".ships.yml", ".ships.yaml")
+
+SHIPS_GROUP = "maestro_ships"
+OMITTED_GROUP = "maestro_omitted"
+SERVICE_GROUP_PREFIX = "maestro_service_"
+
+
+def service_group(service: str) -> str:
+    """The inventory group of a service's ships (every non-word character becomes ``_``)."""
+    return SERVICE_GROUP_PREFIX + re.sub(r"[^A-Za-z0-9_]", "_", service)
+
+
+def is_native_file(path: str) -> bool:
+    name = os.path.basename(path)
+    return name in NATIVE_NAMES or name.endswith(NATIVE_SUFFIXES)
+
+
+def is_config_file(path: str) -> bool:
+    name = os.path.basename(path)
+    return name in CONFIG_NAMES or name.endswith(CONFIG_SUFFIXES)
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable):
+    """Ships as hosts, services as groups, instance specs as host variables."""
+
+    NAME = "maestro.docker.ships"
+
+    def verify_file(self, path):
+        return super().verify_file(path) and (is_native_file(path) or is_config_file(path))
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache)
+        if is_native_file(path):
+            self.set_options(direct={"plugin": self.NAME, "path": path}, var_options=self._vars)
+            ships_file = path
+        else:
+            self._read_config_data(path)
+            ships_file = self.get_option("path")
+            if ships_file != _config.STDIN:
+                ships_file = os.path.join(os.path.dirname(path), os.path.expanduser(ships_file))
+        environ = dict(os.environ)
+        environ.update({str(k): "" if v is None else str(v) for k, v in (self.get_option("environ") or {}).items()})
+        config = self._load_config(ships_file, environ)
+        self._populate(config, os.path.abspath(ships_file) if ships_file != _config.STDIN else ships_file)
+
+    def _load_config(self, path, environ):
+        """Load the ships file (the seam unit tests replace)."""
+        try:
+            return _config.load(path, environ=environ)
+        except _config.ConfigError as exc:
+            raise AnsibleParserError("invalid ships file:\n%s" % exc) from exc
+        except _config.MissingLibraryError as exc:
+            raise AnsibleParserError(str(exc)) from exc
+
+    def _populate(self, config, config_file):
+        inventory = self.inventory
+        strict = self.get_option("strict")
+        inventory.add_group(SHIPS_GROUP)
+
+        group_vars = {
+            "maestro_environment": config.name,
+            "maestro_service_levels": config.start_levels(),
+            "maestro_services": {
+                name: {
+                    "instances": list(service.instances),
+                    "requires": sorted(config.graph.all_requires(name)),
+                    "wants_info": list(service.wants_info),
+                    "omit": service.omit,
+                }
+                for name, service in sorted(config.services.items())
+            },
+            "maestro_registries": config.registries,
+            "maestro_audit": config.audit,
+            "maestro_config_file": config_file,
+        }
+        for key, value in group_vars.items():
+            inventory.set_variable("all", key, wrap_var(value))
+
+        for name, ship in sorted(config.ships.items()):
+            inventory.add_host(name, group=SHIPS_GROUP)
+            host_vars = {
+                "ansible_connection": "local",
+                "maestro_ship": wrap_var(name),
+                "maestro_ship_ip": wrap_var(ship.ip),
+                "maestro_docker": wrap_var(ship.connection()),
+                "maestro_instances": wrap_var([instance.spec for instance in config.instances_on(name)]),
+            }
+            for key, value in host_vars.items():
+                inventory.set_variable(name, key, value)
+            inventory.set_variable(name, "ansible_python_interpreter", trust_as_template("{{ ansible_playbook_python }}"))
+            self._set_composite_vars(self.get_option("compose"), host_vars, name, strict=strict)
+            self._add_host_to_composed_groups(self.get_option("groups"), host_vars, name, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), host_vars, name, strict=strict)
+
+        for name, service in sorted(config.services.items()):
+            group = inventory.add_group(service_group(name))
+            for ship in sorted({config.instances[i].ship for i in service.instances}):
+                inventory.add_host(ship, group=group)
+            if service.omit:
+                inventory.add_group(OMITTED_GROUP)
+                inventory.add_child(OMITTED_GROUP, group)

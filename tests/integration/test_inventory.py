@@ -1,0 +1,142 @@
+# Copyright (c) maestro.docker contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The real ansible-inventory CLI on the maestro-ng reference §8 example (no Docker needed)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+# maestro-ng reference §8: 2 ships, 2 services with a dependency, ports, env, lifecycle.
+REFERENCE_8 = """\
+__maestro:
+  schema: 2
+
+name: demo
+
+ship_defaults: {docker_port: 2375, timeout: 30, api_version: "1.41"}
+ships:
+  host1: {ip: 10.0.0.11}
+  host2: {ip: 10.0.0.12}
+
+services:
+  db:
+    image: redis:7
+    lifecycle:
+      running: [{type: tcp, port: redis, max_wait: 30}]
+    instances:
+      db-1:
+        ship: host2
+        ports: {redis: 6379}
+        volumes: {/srv/redis: /data}
+
+  web:
+    image: registry.example.com/acme/web:1.4.2
+    requires: [db]                       # start db first; inject DB_DB_1_HOST / DB_DB_1_REDIS_PORT
+    env:
+      LOG_LEVEL: info
+    ports: {http: "8080:80"}             # exposed:external -> container 8080 published on host port 80
+    lifecycle:
+      running: [{type: http, port: http, path: /healthz, max_wait: 60}]
+    instances:
+      web-1: {ship: host1}
+      web-2: {ship: host2, env: {LOG_LEVEL: debug}}
+"""
+
+
+def _plain(value):
+    """ansible-inventory shows untrusted strings as {"__ansible_unsafe": "..."}: unwrap them."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _inventory(source, *args, **extra_env):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_INVENTORY_UNPARSED_FAILED="true", ANSIBLE_NOCOLOR="1", **extra_env)
+    result = subprocess.run(
+        [str(BIN / "ansible-inventory"), "-i", str(source), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    return result
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory):
+    base = tmp_path_factory.mktemp("inv")
+    (base / "maestro.yaml").write_text(REFERENCE_8)
+    (base / "demo.ships.yml").write_text("plugin: maestro.docker.ships\npath: maestro.yaml\nkeyed_groups:\n  - {prefix: ip, key: maestro_ship_ip}\n")
+    return base
+
+
+@pytest.fixture(scope="module", params=["maestro.yaml", "demo.ships.yml"])
+def listing(request, sources):
+    result = _inventory(sources / request.param, "--list")
+    assert result.returncode == 0, result.stderr
+    return request.param, _plain(json.loads(result.stdout))
+
+
+def test_groups(listing):
+    source, data = listing
+    assert sorted(data["maestro_ships"]["hosts"]) == ["host1", "host2"]
+    assert sorted(data["maestro_service_web"]["hosts"]) == ["host1", "host2"]
+    assert data["maestro_service_db"]["hosts"] == ["host2"]
+    if source.endswith(".ships.yml"):
+        assert data["ip_10_0_0_11"]["hosts"] == ["host1"]
+
+
+def test_host_vars(listing, sources):
+    _, data = listing
+    host2 = data["_meta"]["hostvars"]["host2"]
+    assert host2["ansible_connection"] == "local"
+    assert host2["ansible_python_interpreter"] == "{{ ansible_playbook_python }}"
+    assert host2["maestro_ship"] == "host2"
+    assert host2["maestro_ship_ip"] == "10.0.0.12"
+    assert host2["maestro_docker"]["docker_host"] == "tcp://10.0.0.12:2375"
+    assert host2["maestro_docker"]["api_version"] == "1.41"
+    assert host2["maestro_docker"]["timeout"] == 30
+    db1, web2 = host2["maestro_instances"]
+    assert (db1["name"], web2["name"]) == ("db-1", "web-2")  # start order
+    assert db1["volumes"] == [{"type": "bind", "source": "/srv/redis", "target": "/data", "mode": "rw"}]
+    assert web2["ports"] == [{"name": "http", "exposed": 8080, "external": 80, "protocol": "tcp", "bind_ip": "0.0.0.0"}]
+    assert web2["env"]["LOG_LEVEL"] == "debug"
+    assert web2["env"]["DB_DB_1_HOST"] == "10.0.0.12"
+    assert web2["env"]["DB_DB_1_REDIS_PORT"] == "6379"
+    assert web2["env"]["WEB_INSTANCES"] == "web-1,web-2"
+    assert web2["lifecycle"]["running"][0]["path"] == "/healthz"
+
+
+def test_all_group_vars(listing, sources):
+    _, data = listing
+    host1 = data["_meta"]["hostvars"]["host1"]
+    assert host1["maestro_environment"] == "demo"
+    assert host1["maestro_service_levels"] == [["db"], ["web"]]
+    assert host1["maestro_services"]["web"] == {"instances": ["web-1", "web-2"], "requires": ["db"], "wants_info": [], "omit": False}
+    assert host1["maestro_config_file"] == str(sources / "maestro.yaml")
+
+
+def test_graph(sources):
+    result = _inventory(sources / "maestro.yaml", "--graph")
+    assert result.returncode == 0, result.stderr
+    assert "@maestro_service_db:\n  |  |--host2" in result.stdout
+
+
+def test_bad_file_reports_file_and_line(sources):
+    bad = sources / "bad" / "maestro.yaml"
+    bad.parent.mkdir(exist_ok=True)
+    bad.write_text(REFERENCE_8.replace("    image: redis:7\n", "    image: redis:7\n    volumes: {/a: /b}\n"))
+    # Only our plugin: otherwise ansible.builtin.yaml, also enabled, would take the file after us.
+    result = _inventory(bad, "--list", ANSIBLE_INVENTORY_ENABLED="maestro.docker.ships")
+    assert result.returncode != 0
+    assert "%s:14: services.db.volumes: volumes is an instance key, not a service key" % bad in result.stderr
+    assert "Traceback" not in result.stderr
