@@ -406,6 +406,8 @@ class Fleet:
         lines = [
             "# The running local fleet, written by `make fleet` (tests/fleet/fleet.py).",
             "# A maestro `ships:` block; the `_fleet` key (ignored by maestro) says where the registry is.",
+            "__maestro:",
+            "  schema: 2",
             "_fleet:",
             f"  registry: {self.registry}",
             "  images:",

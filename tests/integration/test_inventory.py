@@ -140,3 +140,42 @@ def test_bad_file_reports_file_and_line(sources):
     assert result.returncode != 0
     assert "%s:14: services.db.volumes: volumes is an instance key, not a service key" % bad in result.stderr
     assert "Traceback" not in result.stderr
+
+
+SERVICES_ON_FLEET = """\
+__maestro:
+  schema: 2
+  extends: {ships}
+name: fleetdemo
+services:
+  web:
+    image: {image}
+    ports: {{http: "8080:18080"}}
+    lifecycle:
+      running: [{{type: http, port: http, path: /health, max_wait: 30}}]
+    instances:
+{instances}
+"""
+
+
+@pytest.mark.fleet
+def test_fleet_ships_file_with_a_services_file(fleet, tmp_path):
+    """The fleet's .fleet/ships.yaml, extended by a services file that holds only the application."""
+    instances = "\n".join(f"      web-{ship.index}: {{ship: {ship.name}}}" for ship in fleet.ships)
+    services = tmp_path / "app.maestro.yaml"
+    services.write_text(SERVICES_ON_FLEET.format(ships=fleet.ships_file, image=fleet.image("v1"), instances=instances))
+    result = _inventory(services, "--list")
+    assert result.returncode == 0, result.stderr
+    data = _plain(json.loads(result.stdout))
+    assert sorted(data["maestro_ships"]["hosts"]) == [ship.name for ship in fleet.ships]
+    assert sorted(data["maestro_service_web"]["hosts"]) == [ship.name for ship in fleet.ships]
+    for ship in fleet.ships:
+        hostvars = data["_meta"]["hostvars"][ship.name]
+        assert hostvars["maestro_environment"] == "fleetdemo"
+        assert hostvars["maestro_docker"]["docker_host"] == ship.docker_host
+        assert hostvars["maestro_docker"]["timeout"] == 30
+        [spec] = hostvars["maestro_instances"]
+        assert (spec["name"], spec["ship_ip"], spec["image"], spec["tag"]) == (f"web-{ship.index}", ship.ip, fleet.image("v1"), "v1")
+        assert spec["env"]["CONTAINER_HOST_ADDRESS"] == ship.ip
+        assert spec["env"]["WEB_WEB_1_HOST"] == fleet.ships[0].ip
+        assert spec["env"]["WEB_INSTANCES"] == ",".join(f"web-{s.index}" for s in fleet.ships)
