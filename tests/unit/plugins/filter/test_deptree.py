@@ -21,7 +21,7 @@ def test_tree_of_one_service_and_recursive(tmp_path):
     path = tmp_path / "maestro.yaml"
     path.write_text(FILE)
     deptree = FilterModule().filters()["deptree"]
-    assert deptree(path, things=["web-1"]) == "web\n +- api\n |  \\- db\n"
+    assert deptree(path, things=["web-1"]) == "web\n +- api\n \\- db\n"  # each dependency shown once
     assert deptree(path, things=["web"], recursive=True) == "web\n +- api\n |  \\- db\n \\- db\n"
 
 
