@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) maestro.docker contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -56,7 +55,7 @@ def main():
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(generate(jinja=args.jinja))
         times = []
-        for _ in range(args.runs):
+        for _run in range(args.runs):
             start = time.perf_counter()
             config = _config.load(path, environ={"SUFFIX": "i"})
             times.append(time.perf_counter() - start)

@@ -9,7 +9,7 @@ name: ships
 short_description: The ships of a maestro-ng style ships file as inventory hosts
 version_added: 0.1.0
 author:
-  - maestro.docker developers
+  - maestro.docker contributors (@maestro-docker)
 requirements:
   - PyYAML and Jinja2 on the controller (ansible-core has both).
 extends_documentation_fragment:

@@ -16,6 +16,7 @@ out of date. Regenerate it with::
 from __future__ import annotations
 
 import json
+import sys
 
 from ansible_collections.maestro.docker.plugins.module_utils import _config_schema as S
 from ansible_collections.maestro.docker.plugins.module_utils._config_types import TaggedStruct
@@ -105,4 +106,4 @@ def render_reference() -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    print(render_reference(), end="")
+    sys.stdout.write(render_reference())

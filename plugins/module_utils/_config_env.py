@@ -161,7 +161,7 @@ def link_variables(service: str, members, internal: bool) -> dict:
                 result[port_prefix + "_PORT"] = str(port["external"])
             if internal:
                 result[port_prefix + "_INTERNAL_PORT"] = str(port["exposed"])
-    result[base + "_INSTANCES"] = ",".join(sorted(name for name, _, _ in members))
+    result[base + "_INSTANCES"] = ",".join(sorted(member[0] for member in members))
     return result
 
 

@@ -462,7 +462,7 @@ class Builder:
     # --- instance specs ---------------------------------------------------------------------------
 
     def _instances(self, services, pending, ships, graph) -> dict:
-        if any(True for _ in graph.cycles()):
+        if any(True for _cycle in graph.cycles()):
             return {}
         peers, deps = {}, {}
         for sname, service in services.items():

@@ -66,7 +66,7 @@ def _side(value, at, what):
 
 
 def _value(side):
-    start, end, _ = side
+    start, end = side[0], side[1]
     return start if start == end else "%d-%d" % (start, end)
 
 

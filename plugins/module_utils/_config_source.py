@@ -181,7 +181,7 @@ def _loader_class():
         def fill_mapping(self, data, node):
             if not isinstance(node, MappingNode):
                 raise yaml.constructor.ConstructorError(None, None, "expected a mapping node, but found %s" % node.id, node.start_mark)
-            explicit = sum(1 for key_node, _ in node.value if key_node.tag != _MERGE_TAG)
+            explicit = sum(1 for key_node, _value in node.value if key_node.tag != _MERGE_TAG)
             self.flatten_mapping(node)
             pairs = node.value
             first_explicit = len(pairs) - explicit

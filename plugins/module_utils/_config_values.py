@@ -102,7 +102,7 @@ def restart(value, at):
     if value is False:
         value = "no"
     if isinstance(value, str):
-        name, _, retries = value.partition(":")
+        name, _sep, retries = value.partition(":")
         if retries and not retries.isdigit():
             at.error("invalid restart policy '%s' (expected NAME or on-failure:RETRIES)" % value)
             return INVALID

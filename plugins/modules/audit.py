@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: audit
 short_description: Record a deploy step in the ships file's audit trail
 version_added: 0.1.0
-author: maestro.docker contributors
+author: maestro.docker contributors (@maestro-docker)
 description:
   - Sends one event (a step starting, succeeding or failing) to every auditor of the ships
     file's C(audit) section, worded as maestro-ng words it, so existing log greps keep working.
@@ -113,8 +113,8 @@ options:
   who:
     description: Who runs the step. Defaults to the user running Ansible on the controller.
     type: str
-  message:
-    description: The cause, for O(event=error).
+  cause:
+    description: The cause, for O(event=error) (maestro-ng's C(message)).
     type: str
   level:
     description: The level of this event; auditors set to V(info) skip V(debug) events.
@@ -123,11 +123,14 @@ options:
     default: info
 attributes:
   check_mode:
+    description: Can run in check mode and return a changed status prediction without recording anything.
     support: full
     details: In check mode nothing is written, called or run; RV(sent) says what would be.
   diff_mode:
+    description: Returns details on what has changed when in diff mode.
     support: none
   idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
     support: none
     details: Every call records a new event.
 """
@@ -149,7 +152,7 @@ EXAMPLES = r"""
     event: error
     action: deploy
     what: [web-1, web-2]
-    message: web-1 failed its running checks
+    cause: web-1 failed its running checks
 """
 
 RETURN = r"""
@@ -198,7 +201,7 @@ def main():
             "action": {"type": "str", "required": True},
             "what": {"type": "list", "elements": "raw", "required": True},
             "who": {"type": "str"},
-            "message": {"type": "str"},
+            "cause": {"type": "str"},
             "level": {"type": "str", "default": "info", "choices": ["info", "debug"]},
         },
         supports_check_mode=True,
@@ -211,7 +214,7 @@ def main():
             p["action"],
             p["what"],
             who=p["who"],
-            message=p["message"],
+            message=p["cause"],
             level=p["level"],
             check_mode=module.check_mode,
             open_url=open_url,

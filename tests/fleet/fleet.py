@@ -711,7 +711,7 @@ def show(fleet: Fleet) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="fleet", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="fleet", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("action", choices=["up", "down", "status", "show"])
     parser.add_argument("--ships", type=int, help="number of ships (FLEET_SHIPS, default 3)")
     args = parser.parse_args(argv)

@@ -96,7 +96,7 @@ def test_groups(listing):
 
 
 def test_host_vars(listing, sources):
-    _, data = listing
+    data = listing[1]
     host2 = data["_meta"]["hostvars"]["host2"]
     assert host2["ansible_connection"] == "local"
     assert host2["ansible_python_interpreter"] == "{{ ansible_playbook_python }}"
@@ -117,7 +117,7 @@ def test_host_vars(listing, sources):
 
 
 def test_all_group_vars(listing, sources):
-    _, data = listing
+    data = listing[1]
     host1 = data["_meta"]["hostvars"]["host1"]
     assert host1["maestro_environment"] == "demo"
     assert host1["maestro_service_levels"] == [["db"], ["web"]]

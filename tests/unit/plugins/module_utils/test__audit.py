@@ -38,7 +38,7 @@ def test_log_levels_and_errors(tmp_path):
 
 def test_check_mode_writes_nothing_but_says_what_it_would(tmp_path):
     log = tmp_path / "audit.log"
-    sent, _ = audit([{"type": "log", "file": str(log)}], "action", "deploy", ["web-1"], who="bob", check_mode=True)
+    sent, _warnings = audit([{"type": "log", "file": str(log)}], "action", "deploy", ["web-1"], who="bob", check_mode=True)
     assert sent == [f"log {log}: bob is deploying web-1."]
     assert not log.exists()
 

@@ -112,8 +112,8 @@ def test_no_internal_port_or_transitive_wants_for_dependencies(load):
 
 def test_requires_is_transitive_for_link_variables(load):
     text = (
-        HEAD
-        + "  a: {image: a, instances: {a-1: {ship: host1}}, requires: [b]}\n  b: {image: b, instances: {b-1: {ship: host1}}, requires: [c]}\n  c: {image: c, instances: {c-1: {ship: host2}}}\n"
+        HEAD + "  a: {image: a, instances: {a-1: {ship: host1}}, requires: [b]}\n  b: {image: b, instances: {b-1: {ship: host1}}, requires: [c]}\n"
+        "  c: {image: c, instances: {c-1: {ship: host2}}}\n"
     )
     config = load(text)
     assert config.instances["a-1"].spec["env"]["C_C_1_HOST"] == "10.0.0.12"
@@ -122,8 +122,8 @@ def test_requires_is_transitive_for_link_variables(load):
 
 def test_wants_info_is_not_transitive(load):
     text = (
-        HEAD
-        + "  a: {image: a, instances: {a-1: {ship: host1}}, wants_info: [b]}\n  b: {image: b, instances: {b-1: {ship: host1}}, requires: [c]}\n  c: {image: c, instances: {c-1: {ship: host2}}}\n"
+        HEAD + "  a: {image: a, instances: {a-1: {ship: host1}}, wants_info: [b]}\n  b: {image: b, instances: {b-1: {ship: host1}}, requires: [c]}\n"
+        "  c: {image: c, instances: {c-1: {ship: host2}}}\n"
     )
     env = load(text).instances["a-1"].spec["env"]
     assert "B_B_1_HOST" in env
@@ -132,8 +132,8 @@ def test_wants_info_is_not_transitive(load):
 
 def test_volumes_from_orders_but_injects_nothing(load):
     text = (
-        HEAD
-        + "  app: {image: a, instances: {app-1: {ship: host1, volumes_from: data-1}}}\n  data: {image: d, instances: {data-1: {ship: host1, container_volumes: /data}}}\n"
+        HEAD + "  app: {image: a, instances: {app-1: {ship: host1, volumes_from: data-1}}}\n  data: {image: d, instances: {data-1: {ship: host1,"
+        " container_volumes: /data}}}\n"
     )
     config = load(text)
     assert config.start_levels() == [["data"], ["app"]]

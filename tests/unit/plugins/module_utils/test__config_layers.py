@@ -65,7 +65,7 @@ def test_merge_rules(load, overlay, key, expected):
 
 
 def test_ship_defaults_merge_across_layers(load):
-    config, _ = _web1(load, "__maestro: {extends: base.yaml}\nship_defaults: {tls: true}\n")
+    config, _web = _web1(load, "__maestro: {extends: base.yaml}\nship_defaults: {tls: true}\n")
     assert config.ships["host1"].timeout == 30
     assert config.ships["host1"].connection()["docker_host"] == "tcp://10.0.0.1:2376"
 
