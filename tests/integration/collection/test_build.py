@@ -34,9 +34,12 @@ def test_built_tarball_installs_and_resolves_by_fqcn(tmp_path):
     assert not [n for n in names if n.split("/")[0] in {".fleet", ".venv", ".collections", ".ci", "Makefile", "bench"}]
 
     install_dir = tmp_path / "installed"
-    galaxy("collection", "install", "--offline", "-p", str(install_dir), str(tarball), cwd=tmp_path)
-    (tmp_path / "ansible.cfg").write_text("[defaults]\n")  # not the checkout's: only the installed copy is visible
+    # Not the checkout's config (make exports it): there the collection is already "installed" through
+    # the .collections link, and install would do nothing. Only the installed copy must be visible.
+    (tmp_path / "ansible.cfg").write_text("[defaults]\n")
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(install_dir), "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg")}
+    galaxy("collection", "install", "--offline", "-p", str(install_dir), str(tarball), cwd=tmp_path, env=env)
+    assert (install_dir / "ansible_collections" / "maestro" / "docker" / "MANIFEST.json").is_file()
     listed = galaxy("collection", "list", "maestro.docker", "--format", "yaml", cwd=tmp_path, env=env)
     found = yaml.safe_load(listed.stdout)
     assert {k: v for paths in found.values() for k, v in paths.items()} == {"maestro.docker": {"version": version}}
