@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.fleet import fleet as fleet_module
 from tests.fleet.fleet import Fleet, FleetError
 
 
@@ -29,3 +30,23 @@ def test_names_and_addresses_follow_prefix_and_subnet(tmp_path):
 def test_bad_settings_are_refused_in_one_sentence(tmp_path, kwargs, message):
     with pytest.raises(FleetError, match="^" + message):
         Fleet(state_dir=tmp_path, **kwargs)
+
+
+def test_not_root_is_one_sentence(monkeypatch):
+    monkeypatch.setattr(fleet_module.os, "geteuid", lambda: 1000)
+    with pytest.raises(FleetError, match=r"^the fleet needs root: it creates network namespaces and runs dockerd \(run `make fleet` as root\)$"):
+        fleet_module.check_prerequisites()
+
+
+def test_missing_packages_are_named_with_the_command_that_installs_them(monkeypatch):
+    monkeypatch.setattr(fleet_module.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(fleet_module.shutil, "which", lambda cmd: None if cmd in ("dockerd", "busybox") else f"/usr/bin/{cmd}")
+    with pytest.raises(FleetError) as err:
+        fleet_module.check_prerequisites()
+    assert str(err.value) == "missing packages busybox-static, docker.io: run `make deps` (apt-get install -y busybox-static docker.io)"
+
+
+def test_the_command_line_prints_one_line_not_a_traceback(monkeypatch, capsys):
+    monkeypatch.setattr(fleet_module.os, "geteuid", lambda: 1000)
+    assert fleet_module.main(["up"]) == 1
+    assert capsys.readouterr().err == "fleet: error: the fleet needs root: it creates network namespaces and runs dockerd (run `make fleet` as root)\n"
