@@ -265,7 +265,7 @@ def new_module(argument_spec: dict, **kwargs) -> AnsibleModule:
     return module
 
 
-def run_module(module: AnsibleModule, work) -> None:
+def run_module(module: AnsibleModule, work, shape=None) -> None:
     """The one failure path: ``work(client) -> result dict``; a DockerFailure becomes fail_json.
 
     A failure may carry partial results (what was done before it) in ``exc.results``.
@@ -276,6 +276,8 @@ def run_module(module: AnsibleModule, work) -> None:
         result = work(client)
     except DockerFailure as exc:
         extra = getattr(exc, "results", None) or {}
+        if extra and shape is not None:
+            extra = shape(extra)
         module.fail_json(msg=str(exc), exception=exc.tb, **extra)
     finally:
         if client is not None:
