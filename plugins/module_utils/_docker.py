@@ -80,6 +80,20 @@ class DockerFailure(Exception):
         super().__init__(f"Error {what} on ship {ship}: {_cause_text(cause)}")
 
 
+class BatchFailure(DockerFailure):
+    """Some items of a batch failed; ``results`` holds every item's result (done or failed)."""
+
+    def __init__(self, failures: list[DockerFailure], results: dict):
+        first = failures[0]
+        super().__init__(first.doing, first.obj, first.ship, first.cause, first.tb)
+        if len(failures) > 1:
+            self.args = ("; ".join(str(f) for f in failures),)
+        self.results = results
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
 def _cause_text(cause: object) -> str:
     if isinstance(cause, APIError):
         explanation = getattr(cause, "explanation", None)

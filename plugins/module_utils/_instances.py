@@ -23,26 +23,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from . import _lifecycle, _spec
-from ._docker import DockerFailure
+from ._docker import BatchFailure, DockerFailure
 from ._registry import Puller, image_summary, registry_passwords, split_ref
 
 STATES = ("started", "stopped", "present", "absent")
 RECREATE = ("never", "changed", "always")
 PULL = ("missing", "always", "never")
-
-
-class BatchFailure(DockerFailure):
-    """Some instances of a batch failed; ``results`` holds every instance's result (done or failed)."""
-
-    def __init__(self, failures: list[DockerFailure], results: dict):
-        first = failures[0]
-        super().__init__(first.doing, first.obj, first.ship, first.cause, first.tb)
-        if len(failures) > 1:
-            self.args = ("; ".join(str(f) for f in failures),)
-        self.results = results
-
-    def __str__(self) -> str:
-        return self.args[0]
 
 
 def _managed(container: dict) -> bool:

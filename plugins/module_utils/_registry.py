@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
-from ._docker import APIError, DockerFailure
+from ._docker import APIError, BatchFailure, DockerFailure
 
 try:
     from docker import auth as docker_auth
@@ -156,3 +157,25 @@ class Puller:
         result.update(after=after, changed=(before.get("id") != after.get("id")))
         result["action"] = f"pulled {image}" if result["changed"] else None
         return result
+
+
+def pull_images(client, images: list[str], *, registries: dict | None, mode: str, check_mode: bool, concurrency: int | None = None) -> dict:
+    """Pull every image on the client's ship concurrently; one result per image, BatchFailure if some fail."""
+    puller = Puller(client, registries, check_mode)
+    results: list[dict] = [{"image": image, "changed": False} for image in images]
+    failures: list[DockerFailure | None] = [None] * len(images)
+
+    def one(index: int) -> None:
+        try:
+            results[index] = puller.pull(images[index], mode)
+        except DockerFailure as exc:
+            failures[index] = exc
+            results[index].update(failed=True, msg=str(exc))
+
+    with ThreadPoolExecutor(max_workers=min(concurrency or len(images) or 1, 16)) as pool:
+        list(pool.map(one, range(len(images))))
+    out = {"changed": any(r["changed"] for r in results), "images": results}
+    failed = [f for f in failures if f is not None]
+    if failed:
+        raise BatchFailure(failed, out)
+    return out
