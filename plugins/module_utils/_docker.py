@@ -169,9 +169,17 @@ class ShipClient:
             raise DockerFailure("connecting to", self.docker_host, self.ship, "the Docker SDK for Python (docker) is not installed")
         try:
             tls = TLSConfig(**conn["tls"]) if conn["tls"] else False
+            # The version is negotiated below, once the TLS settings are final.
+            version = docker.constants.DEFAULT_DOCKER_API_VERSION if conn["version"] == "auto" else conn["version"]
             self.api = docker.APIClient(
-                base_url=conn["base_url"], version=conn["version"], timeout=conn["timeout"], tls=tls, use_ssh_client=conn["use_ssh_client"], max_pool_size=32
+                base_url=conn["base_url"], version=version, timeout=conn["timeout"], tls=tls, use_ssh_client=conn["use_ssh_client"], max_pool_size=32
             )
+            if tls and conn["tls"]["ca_cert"]:
+                # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override session.verify, which would verify
+                # the daemon against the system bundle instead of ca_path: take no TLS settings from the environment.
+                self.api.trust_env = False
+            if conn["version"] == "auto":
+                self.api._version = self.api._retrieve_server_version()
         except Exception as exc:
             raise DockerFailure("connecting to Docker daemon", self.docker_host, self.ship, _strip_sdk(exc), traceback.format_exc()) from exc
         if _version_tuple(self.api.api_version) < _version_tuple(MIN_API_VERSION):
