@@ -9,84 +9,20 @@ may say ``hosts/<pattern>`` (default ship1) and ``needs/tls`` (a TLS-only ship, 
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.fleet.fleet import Fleet, make_tls_certs
+from tests.integration.conftest import TARGETS_DIR, run_playbook
 
 pytestmark = pytest.mark.fleet
 
-HERE = Path(__file__).resolve().parent
-TARGETS_DIR = HERE / "targets"
-REPO = HERE.parents[1]
 TARGETS = sorted(p.name for p in TARGETS_DIR.iterdir() if (p / "tasks" / "main.yml").is_file() and not p.name.startswith("setup_"))
-PLAYBOOK_TIMEOUT = 600
 
 
 def aliases(target: str) -> list[str]:
     path = TARGETS_DIR / target / "aliases"
     return [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")] if path.exists() else []
-
-
-def spec_base(fleet: Fleet, ship) -> dict:
-    return {"service": "web", "environment": "itest", "ship": ship.name, "ship_ip": ship.ip, "image": fleet.image("v1")}
-
-
-@pytest.fixture(scope="session")
-def inventory(fleet: Fleet, tmp_path_factory) -> Path:
-    run_id = secrets.token_hex(3)
-    hosts = {}
-    for ship in fleet.ships:
-        hosts[ship.name] = {
-            "ship_ip": ship.ip,
-            "ship_socket": f"unix://{ship.socket}",
-            "maestro_docker": {"docker_host": ship.docker_host, "ship": ship.name, "timeout": 60},
-            "spec_base": spec_base(fleet, ship),
-        }
-    inv = {
-        "all": {
-            "vars": {
-                "ansible_connection": "local",
-                "ansible_python_interpreter": sys.executable,
-                "fleet_registry": fleet.registry,
-                "fleet_images": {tag: fleet.image(tag) for tag in ("v1", "v2", "broken")},
-                "name_prefix": f"it{run_id}",
-                # host ports for this run, away from other runs: every target adds its own offsets
-                "port_base": 20000 + int(run_id, 16) % 400 * 100,
-            },
-            "children": {"ships": {"hosts": hosts}},
-        }
-    }
-    path = tmp_path_factory.mktemp("inventory") / "fleet.json"
-    path.write_text(json.dumps(inv, indent=2))
-    return path
-
-
-@pytest.fixture(scope="session")
-def tls_ship(tmp_path_factory):
-    """One extra ship whose API only speaks TLS with client certificates (prefix <fleet prefix>t, next subnet)."""
-    base = Fleet.from_env()
-    third = int(base.subnet.rsplit(".", 1)[1]) + 1
-    subnet = f"{base.subnet.rsplit('.', 1)[0]}.{third}"
-    fleet = Fleet(size=1, prefix=f"{base.prefix[:5]}t", subnet=subnet, state_dir=base.state_dir.parent / f"{base.state_dir.name}-tls")
-    fleet.tls_dir = make_tls_certs(tmp_path_factory.mktemp("tls"), [s.ip for s in fleet.ships])
-    fleet.up()
-    yield fleet
-    fleet.down(quiet=True)
-
-
-def run_playbook(inventory: Path, playbook: Path, *args: str, extra: dict | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_INVENTORY_ENABLED="ansible.builtin.yaml")
-    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    cmd = ["ansible-playbook", "-i", str(inventory), str(playbook), *args]
-    if extra:
-        cmd += ["-e", json.dumps(extra)]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=PLAYBOOK_TIMEOUT, cwd=REPO, check=False)
 
 
 def target_playbook(target: str, hosts: str, directory: Path) -> Path:
