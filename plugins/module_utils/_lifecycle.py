@@ -23,8 +23,9 @@ import subprocess
 import threading
 import time
 import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor, wait
+
+from ansible.module_utils.urls import open_url
 
 STATES = ("pre-start", "running", "pre-stop", "stopped")
 WANTS_RUNNING = {"pre-start": False, "running": True, "pre-stop": True, "stopped": False}
@@ -81,8 +82,8 @@ def _http(check, spec, inspect, client, stop):
     last = None
     while True:
         try:
-            req = urllib.request.Request(url, method=str(check.get("method", "get")).upper())
-            with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - URL built from the spec
+            method = str(check.get("method", "get")).upper()
+            with open_url(url, method=method, timeout=timeout, validate_certs=bool(options.get("verify", True)), follow_redirects="safe") as resp:
                 body = resp.read().decode("utf-8", errors="replace")
                 if regex is None and resp.status == 200:
                     return f"http {url} answered 200"

@@ -57,7 +57,7 @@ options:
 seealso:
   - module: maestro.docker.instance
 author:
-  - maestro.docker developers
+  - maestro.docker developers (@maestro-docker)
 """
 
 EXAMPLES = r"""
@@ -85,12 +85,30 @@ images:
   type: list
   elements: dict
   contains:
-    image: {description: The image reference., type: str, returned: always}
-    changed: {description: Whether the ship got another image for this reference., type: bool, returned: always}
-    before: {description: C(exists), C(id) and C(digest) of the image on the ship before., type: dict, returned: success}
-    after: {description: C(exists), C(id) and C(digest) after (C(id) V(unknown) in check mode)., type: dict, returned: success}
-    failed: {description: Whether this pull failed., type: bool, returned: when it failed}
-    msg: {description: Why this pull failed., type: str, returned: when it failed}
+    image:
+      description: The image reference.
+      type: str
+      returned: always
+    changed:
+      description: Whether the ship got another image for this reference.
+      type: bool
+      returned: always
+    before:
+      description: "C(exists), C(id) and C(digest) of the image on the ship before."
+      type: dict
+      returned: success
+    after:
+      description: "C(exists), C(id) and C(digest) after (C(id) V(unknown) in check mode)."
+      type: dict
+      returned: success
+    failed:
+      description: Whether this pull failed.
+      type: bool
+      returned: when it failed
+    msg:
+      description: Why this pull failed.
+      type: str
+      returned: when it failed
 """
 
 from ansible_collections.maestro.docker.plugins.module_utils._docker import new_module, run_module

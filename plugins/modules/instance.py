@@ -91,7 +91,7 @@ seealso:
   - module: maestro.docker.instance_clean
   - module: maestro.docker.image_pull
 author:
-  - maestro.docker developers
+  - maestro.docker developers (@maestro-docker)
 """
 
 EXAMPLES = r"""
@@ -133,18 +133,39 @@ instances:
   type: list
   elements: dict
   contains:
-    name: {description: Instance (container) name., type: str, returned: always, sample: web-1}
-    service: {description: Service name., type: str, returned: always, sample: web}
-    ship: {description: Ship name., type: str, returned: always, sample: ship1}
-    changed: {description: Whether this instance changed., type: bool, returned: always}
+    name:
+      description: Instance (container) name.
+      type: str
+      returned: always
+      sample: web-1
+    service:
+      description: Service name.
+      type: str
+      returned: always
+      sample: web
+    ship:
+      description: Ship name.
+      type: str
+      returned: always
+      sample: ship1
+    changed:
+      description: Whether this instance changed.
+      type: bool
+      returned: always
     actions:
       description: What was (or in check mode would be) done, in order.
       type: list
       elements: str
       returned: always
       sample: [pulled 10.0.0.1:5000/demo/web:v2, stopped, removed, recreated, started]
-    status_before: {description: V(running), V(stopped) or V(absent) before the task., type: str, returned: success}
-    status: {description: V(running), V(stopped) or V(absent) after the task (predicted in check mode)., type: str, returned: success}
+    status_before:
+      description: "V(running), V(stopped) or V(absent) before the task."
+      type: str
+      returned: success
+    status:
+      description: "V(running), V(stopped) or V(absent) after the task (predicted in check mode)."
+      type: str
+      returned: success
     drift:
       description: Options whose container value differs from the spec (V(image), V(env), V(spec-hash), ...).
       type: list
@@ -161,8 +182,14 @@ instances:
       type: list
       elements: dict
       returned: when checks ran
-    failed: {description: Whether this instance failed., type: bool, returned: when it failed}
-    msg: {description: Why this instance failed., type: str, returned: when it failed}
+    failed:
+      description: Whether this instance failed.
+      type: bool
+      returned: when it failed
+    msg:
+      description: Why this instance failed.
+      type: str
+      returned: when it failed
 """
 
 from ansible_collections.maestro.docker.plugins.module_utils._instances import PULL, RECREATE, STATES

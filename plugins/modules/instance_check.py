@@ -46,7 +46,7 @@ options:
 seealso:
   - module: maestro.docker.instance
 author:
-  - maestro.docker developers
+  - maestro.docker developers (@maestro-docker)
 """
 
 EXAMPLES = r"""
@@ -64,13 +64,19 @@ instances:
   type: list
   elements: dict
   contains:
-    name: {description: Instance (container) name., type: str, returned: always}
+    name:
+      description: Instance (container) name.
+      type: str
+      returned: always
     checks:
       description: One result per check (C(type), C(state), C(passed), C(message), C(duration)).
       type: list
       elements: dict
       returned: always
-    msg: {description: The first check failure of this instance., type: str, returned: when it failed}
+    msg:
+      description: The first check failure of this instance.
+      type: str
+      returned: when it failed
 """
 
 from ansible_collections.maestro.docker.plugins.module_utils._lifecycle import STATES

@@ -31,7 +31,7 @@ attributes:
 seealso:
   - module: maestro.docker.instance
 author:
-  - maestro.docker developers
+  - maestro.docker developers (@maestro-docker)
 """
 
 EXAMPLES = r"""
@@ -48,13 +48,35 @@ instances:
   type: list
   elements: dict
   contains:
-    name: {description: Instance (container) name., type: str, returned: always}
-    changed: {description: Whether the container was removed., type: bool, returned: always}
-    actions: {description: V(removed) or nothing., type: list, elements: str, returned: always}
-    status_before: {description: V(running), V(stopped) or V(absent) before., type: str, returned: success}
-    status: {description: V(running) (skipped) or V(absent) after., type: str, returned: success}
-    skipped: {description: True when the container was running and left alone., type: bool, returned: when running}
-    msg: {description: Why this instance failed., type: str, returned: when it failed}
+    name:
+      description: Instance (container) name.
+      type: str
+      returned: always
+    changed:
+      description: Whether the container was removed.
+      type: bool
+      returned: always
+    actions:
+      description: "V(removed) or nothing."
+      type: list
+      elements: str
+      returned: always
+    status_before:
+      description: "V(running), V(stopped) or V(absent) before."
+      type: str
+      returned: success
+    status:
+      description: "V(running) (skipped) or V(absent) after."
+      type: str
+      returned: success
+    skipped:
+      description: True when the container was running and left alone.
+      type: bool
+      returned: when running
+    msg:
+      description: Why this instance failed.
+      type: str
+      returned: when it failed
 """
 
 from ansible_collections.maestro.docker.plugins.module_utils._module import instance_module, run_batch

@@ -29,7 +29,7 @@ options:
 seealso:
   - module: maestro.docker.instance
 author:
-  - maestro.docker developers
+  - maestro.docker developers (@maestro-docker)
 """
 
 EXAMPLES = r"""
@@ -51,23 +51,62 @@ instances:
   type: list
   elements: dict
   contains:
-    name: {description: Instance (container) name., type: str, returned: always, sample: web-1}
-    status: {description: V(running), V(stopped) or V(absent)., type: str, returned: success, sample: running}
-    exists: {description: Whether the container exists., type: bool, returned: success}
-    managed: {description: Whether the container has the C(maestro.managed=true) label., type: bool, returned: when it exists}
-    id: {description: Container ID., type: str, returned: when it exists}
-    image: {description: Image reference the container was created from., type: str, returned: when it exists}
-    image_id: {description: Image ID of the container., type: str, returned: when it exists}
-    digest: {description: Registry digest of the container's image, if known., type: str, returned: when it exists}
-    uptime: {description: Seconds since the container started., type: int, returned: when it exists}
-    down_for: {description: Seconds since the container stopped., type: int, returned: when it exists}
-    exit_code: {description: Exit code of a stopped container., type: int, returned: when it exists}
+    name:
+      description: Instance (container) name.
+      type: str
+      returned: always
+      sample: web-1
+    status:
+      description: "V(running), V(stopped) or V(absent)."
+      type: str
+      returned: success
+      sample: running
+    exists:
+      description: Whether the container exists.
+      type: bool
+      returned: success
+    managed:
+      description: Whether the container has the C(maestro.managed=true) label.
+      type: bool
+      returned: when it exists
+    id:
+      description: Container ID.
+      type: str
+      returned: when it exists
+    image:
+      description: Image reference the container was created from.
+      type: str
+      returned: when it exists
+    image_id:
+      description: Image ID of the container.
+      type: str
+      returned: when it exists
+    digest:
+      description: Registry digest of the container's image, if known.
+      type: str
+      returned: when it exists
+    uptime:
+      description: Seconds since the container started.
+      type: int
+      returned: when it exists
+    down_for:
+      description: Seconds since the container stopped.
+      type: int
+      returned: when it exists
+    exit_code:
+      description: Exit code of a stopped container.
+      type: int
+      returned: when it exists
     drift:
       description: Options that differ from the spec; V(image) when the ship's image for the spec's reference is another one.
       type: list
       elements: str
       returned: success
-    drift_detail: {description: Wanted and actual values per drifted option (secrets masked)., type: list, elements: dict, returned: when it exists}
+    drift_detail:
+      description: Wanted and actual values per drifted option (secrets masked).
+      type: list
+      elements: dict
+      returned: when it exists
     ports:
       description: Named ports with their published host port and C(answering) (V(true), V(false), or V(null) when not probed).
       type: list

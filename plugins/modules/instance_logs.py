@@ -27,7 +27,7 @@ options:
 seealso:
   - module: maestro.docker.instance_info
 author:
-  - maestro.docker developers
+  - maestro.docker developers (@maestro-docker)
 """
 
 EXAMPLES = r"""
@@ -45,9 +45,19 @@ instances:
   type: list
   elements: dict
   contains:
-    name: {description: Instance (container) name., type: str, returned: always}
-    status: {description: V(running), V(stopped) or V(absent)., type: str, returned: success}
-    logs: {description: The last lines (empty for an absent container)., type: list, elements: str, returned: success}
+    name:
+      description: Instance (container) name.
+      type: str
+      returned: always
+    status:
+      description: "V(running), V(stopped) or V(absent)."
+      type: str
+      returned: success
+    logs:
+      description: The last lines (empty for an absent container).
+      type: list
+      elements: str
+      returned: success
 """
 
 from ansible_collections.maestro.docker.plugins.module_utils._module import instance_module, run_batch
