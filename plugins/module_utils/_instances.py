@@ -88,6 +88,10 @@ class InstanceBatch:
                 failures[index] = DockerFailure(
                     f"running {result.get('_checks', '')} lifecycle checks of instance".replace("  ", " "), spec["name"], self.client.ship, exc
                 )
+            failure = failures[index]
+            if failure is not None and spec["name"] not in str(failure):
+                # e.g. a pull: name the instance it was for, so every failure names ship, instance and cause
+                failures[index] = DockerFailure(failure.doing, f"{failure.obj} for instance {spec['name']}", failure.ship, failure.cause, failure.tb)
             if failures[index] is not None:
                 result["failed"] = True
                 result["msg"] = str(failures[index])

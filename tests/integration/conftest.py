@@ -7,6 +7,8 @@ import os
 import secrets
 import subprocess
 import sys
+import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 TARGETS_DIR = HERE / "targets"
 REPO = HERE.parents[1]
 PLAYBOOK_TIMEOUT = 600
+AUTH_REGISTRY_PORT = 5001
 
 
 def spec_base(fleet: Fleet, ship) -> dict:
@@ -59,11 +62,56 @@ def tls_ship(tmp_path_factory):
     base = Fleet.from_env()
     third = int(base.subnet.rsplit(".", 1)[1]) + 1
     subnet = f"{base.subnet.rsplit('.', 1)[0]}.{third}"
-    fleet = Fleet(size=1, prefix=f"{base.prefix[:5]}t", subnet=subnet, state_dir=base.state_dir.parent / f"{base.state_dir.name}-tls")
+    # The ship also trusts, as a plain-HTTP registry, the password-protected one of the auth_registry fixture.
+    extra = {"ship1": ["--insecure-registry", f"{subnet}.1:{AUTH_REGISTRY_PORT}"]}
+    fleet = Fleet(size=1, prefix=f"{base.prefix[:5]}t", subnet=subnet, state_dir=base.state_dir.parent / f"{base.state_dir.name}-tls", extra_dockerd_args=extra)
     fleet.tls_dir = make_tls_certs(tmp_path_factory.mktemp("tls"), [s.ip for s in fleet.ships])
     fleet.up()
     yield fleet
     fleet.down(quiet=True)
+
+
+@pytest.fixture(scope="session")
+def auth_registry(tls_ship: Fleet, tmp_path_factory):
+    """A registry that wants a password (htpasswd, bcrypt), beside the TLS ship, holding demo/web:v1."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt  # noqa: PLC0415 - bcrypt through libxcrypt; only this fixture needs it (removed in 3.13, fine on 3.11)
+
+    address = f"{tls_ship.gateway}:{AUTH_REGISTRY_PORT}"
+    root = tmp_path_factory.mktemp("authreg")
+    username, password = "deploy", f"reg-{secrets.token_hex(8)}"
+    (root / "htpasswd").write_text(f"{username}:{crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))}\n")
+    (root / "config.yml").write_text(
+        "version: 0.1\nlog: {level: warn}\n"
+        f"storage: {{filesystem: {{rootdirectory: {root / 'data'}}}}}\n"
+        f"http: {{addr: '{address}'}}\n"
+        f"auth: {{htpasswd: {{realm: maestro-test, path: {root / 'htpasswd'}}}}}\n"
+    )
+    with open(root / "registry.log", "ab") as log:
+        proc = subprocess.Popen(["docker-registry", "serve", str(root / "config.yml")], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        client = tls_ship.ships[0].client(timeout=120)
+        image = client.images.pull(tls_ship.image("v1"))
+        image.tag(f"{address}/demo/web", "v1")
+        auth = {"username": username, "password": password}
+        deadline = time.monotonic() + 20
+        while True:
+            errors = [e["error"] for e in client.api.push(f"{address}/demo/web", tag="v1", auth_config=auth, stream=True, decode=True) if "error" in e]
+            if not errors:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"pushing to {address} failed: {errors}")
+            time.sleep(0.5)
+        client.images.remove(f"{address}/demo/web:v1")
+        client.close()
+        yield {"registry": address, "username": username, "password": password, "image": f"{address}/demo/web:v1"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def run_playbook(inventory: Path, playbook: Path, *args: str, extra: dict | None = None) -> subprocess.CompletedProcess:

@@ -56,5 +56,7 @@ def test_target(target: str, inventory: Path, request, tmp_path):
             "certs": str(tls.tls_dir),
             "image": tls.image("v1"),
         }
+    if "needs/auth_registry" in flags:
+        extra["auth_registry"] = request.getfixturevalue("auth_registry")
     proc = run_playbook(inventory, target_playbook(target, hosts, tmp_path), extra=extra)
     assert proc.returncode == 0, f"target {target} failed (rc={proc.returncode}):\n{proc.stdout[-20000:]}\n{proc.stderr[-5000:]}"
