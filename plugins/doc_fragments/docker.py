@@ -65,9 +65,16 @@ options:
     default: 60
   use_ssh_client:
     description:
-      - For C(ssh://) URLs, run the C(ssh) command line client instead of paramiko.
+      - For C(ssh://) URLs, run the C(ssh) command line client instead of paramiko for the connection.
+      - The Docker SDK for Python needs paramiko installed for any V(ssh://) URL, also with V(true).
     type: bool
     default: false
+  ssh_key:
+    description:
+      - Private key file for V(ssh://) O(docker_host) URLs; needs O(use_ssh_client=true).
+      - The C(ssh) client is run with C(-i) and this file. Host keys are checked as C(ssh) normally does
+        (C(~/.ssh/known_hosts)); the remote user must be able to run C(docker system dial-stdio).
+    type: path
   ship:
     description:
       - Name of the ship, used in messages and results.
@@ -79,5 +86,6 @@ notes:
   - 'Every failure reads C(Error <doing> <object> on ship <ship>: <cause>).'
 requirements:
   - Docker SDK for Python (C(docker)) 7.0 or newer
+  - paramiko (for V(ssh://) URLs)
   - Docker API 1.30 or newer on the ship
 """

@@ -17,6 +17,9 @@ plugins use the adapter in ``plugin_utils/_docker.py`` that raises ``AnsibleErro
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
+import tempfile
 import traceback
 from urllib.parse import urlparse
 
@@ -61,6 +64,7 @@ DOCKER_COMMON_ARGS = {
     "api_version": {"type": "str", "default": "auto", "fallback": (env_fallback, ["DOCKER_API_VERSION"]), "aliases": ["docker_api_version"]},
     "timeout": {"type": "int", "default": DEFAULT_TIMEOUT_SECONDS, "fallback": (env_fallback, ["DOCKER_TIMEOUT"])},
     "use_ssh_client": {"type": "bool", "default": False},
+    "ssh_key": {"type": "path"},
     "ship": {"type": "str"},
 }
 DOCKER_REQUIRED_TOGETHER = [["client_cert", "client_key"]]
@@ -133,6 +137,7 @@ def connection_params(params: dict, environ: dict | None = None) -> dict:
         "ship": params.get("ship") or _ship_from_url(host),
         "tls": None,
         "use_ssh_client": bool(params.get("use_ssh_client")),
+        "ssh_key": params.get("ssh_key"),
     }
     if use_tls:
         result["tls"] = {
@@ -161,12 +166,16 @@ class ShipClient:
     ``inspect_*`` return ``None`` for a missing object.
     """
 
-    def __init__(self, params: dict):
+    def __init__(self, params: dict, own_process: bool = False):
+        """own_process: this Python process is ours alone (a module run), so ssh_key may adjust its PATH."""
         conn = connection_params(params)
         self.ship = conn["ship"]
         self.docker_host = conn["base_url"]
+        self._tmp = None
         if DOCKER_IMPORT_ERROR:
             raise DockerFailure("connecting to", self.docker_host, self.ship, "the Docker SDK for Python (docker) is not installed")
+        if conn["ssh_key"]:
+            self._use_ssh_key(conn, own_process)
         try:
             tls = TLSConfig(**conn["tls"]) if conn["tls"] else False
             # The version is negotiated below, once the TLS settings are final.
@@ -188,6 +197,25 @@ class ShipClient:
 
     def close(self) -> None:
         self.api.close()
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def _use_ssh_key(self, conn: dict, own_process: bool) -> None:
+        """ssh:// with use_ssh_client runs ``ssh`` from PATH with no room for options: put a wrapper that adds
+        ``-i <ssh_key>`` first on this process's PATH (only ever done in a module's own process)."""
+        if not conn["base_url"].startswith("ssh://") or not conn["use_ssh_client"]:
+            raise DockerFailure("connecting to Docker daemon", self.docker_host, self.ship, "ssh_key needs an ssh:// docker_host and use_ssh_client=true")
+        if not own_process:
+            raise DockerFailure("connecting to Docker daemon", self.docker_host, self.ship, "ssh_key is only supported in modules, not in controller plugins")
+        real_ssh = shutil.which("ssh")
+        if real_ssh is None:
+            raise DockerFailure("connecting to Docker daemon", self.docker_host, self.ship, "use_ssh_client needs the ssh command, which is not on PATH")
+        self._tmp = tempfile.mkdtemp(prefix="maestro-ssh-")
+        wrapper = os.path.join(self._tmp, "ssh")
+        with open(wrapper, "w") as f:
+            f.write(f'#!/bin/sh\nexec {shlex.quote(real_ssh)} -i {shlex.quote(conn["ssh_key"])} -o IdentitiesOnly=yes "$@"\n')
+        os.chmod(wrapper, 0o700)
+        os.environ["PATH"] = f"{self._tmp}{os.pathsep}{os.environ.get('PATH', '')}"
 
     def call(self, doing: str, obj: str | None, func, *args, **kwargs):
         """Run one SDK call; any error becomes a DockerFailure naming what was being done."""
@@ -294,7 +322,7 @@ def run_module(module: AnsibleModule, work, shape=None) -> None:
     """
     client = None
     try:
-        client = ShipClient(module.params)
+        client = ShipClient(module.params, own_process=True)
         result = work(client)
     except DockerFailure as exc:
         extra = getattr(exc, "results", None) or {}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -106,6 +108,79 @@ def auth_registry(tls_ship: Fleet, tmp_path_factory):
         client.images.remove(f"{address}/demo/web:v1")
         client.close()
         yield {"registry": address, "username": username, "password": password, "image": f"{address}/demo/web:v1"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def ssh_ship(fleet: Fleet, tmp_path_factory):
+    """An sshd inside ship1's network namespace (port 2222) whose only command is ``docker system dial-stdio``.
+
+    Uses the sshd of openssh-server, or FLEET_SSHD (plus FLEET_SSHD_LIBS as its LD_LIBRARY_PATH) for one
+    extracted from the .deb without installing the package. Also yields a directory with an ``ssh`` wrapper
+    that keeps host keys in a private known_hosts file, to put first on PATH.
+    """
+    sshd = os.environ.get("FLEET_SSHD") or shutil.which("sshd") or next((p for p in ("/usr/sbin/sshd",) if Path(p).exists()), None)
+    real_ssh = shutil.which("ssh")
+    if not sshd or not real_ssh:
+        pytest.skip("no sshd/ssh: install openssh-server and openssh-client, or set FLEET_SSHD to an sshd binary")
+    ship = fleet.ships[0]
+    d = tmp_path_factory.mktemp("ssh")
+    for key in ("host_key", "client_key", "other_key"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / key)], check=True)
+    dial = f"{shutil.which('docker') or 'docker'} -H unix://{ship.socket} system dial-stdio"
+    (d / "authorized_keys").write_text(f'command="{dial}",no-pty,no-port-forwarding {(d / "client_key.pub").read_text()}')
+    (d / "sshd_config").write_text(
+        f"Port 2222\nListenAddress {ship.ip}\nHostKey {d / 'host_key'}\nPidFile {d / 'sshd.pid'}\n"
+        f"AuthorizedKeysFile {d / 'authorized_keys'}\nPermitRootLogin prohibit-password\nPasswordAuthentication no\n"
+        "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
+    )
+    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation directory
+    env = dict(os.environ)
+    if os.environ.get("FLEET_SSHD_LIBS"):
+        env["LD_LIBRARY_PATH"] = os.environ["FLEET_SSHD_LIBS"]
+    # sshd needs its privilege separation user; rather than adding one to this machine, the sshd process gets a
+    # private mount namespace in which /etc/passwd is a copy that has it.
+    passwd = Path("/etc/passwd").read_text()
+    if not any(line.startswith("sshd:") for line in passwd.splitlines()):
+        passwd += "sshd:x:64999:65534:sshd privsep (test only):/run/sshd:/usr/sbin/nologin\n"
+    (d / "passwd").write_text(passwd)
+    inner = f"mount --bind {d / 'passwd'} /etc/passwd && exec nsenter --net=/var/run/netns/{ship.netns} {sshd} -D -e -f {d / 'sshd_config'}"
+    with open(d / "sshd.log", "ab") as log:
+        proc = subprocess.Popen(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c", inner],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection((ship.ip, 2222), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"sshd did not start: {(d / 'sshd.log').read_text()[-2000:]}") from None
+                time.sleep(0.2)
+        (d / "bin").mkdir()
+        wrapper = d / "bin" / "ssh"
+        wrapper.write_text(
+            f'#!/bin/sh\nexec {real_ssh} -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile={d / "known_hosts"} "$@"\n'
+        )
+        wrapper.chmod(0o755)
+        yield {
+            "docker_host": f"ssh://root@{ship.ip}:2222",
+            "key": str(d / "client_key"),
+            "other_key": str(d / "other_key"),
+            "bin": str(d / "bin"),
+            "ship": ship.name,
+        }
     finally:
         proc.terminate()
         try:

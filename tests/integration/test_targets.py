@@ -56,6 +56,8 @@ def test_target(target: str, inventory: Path, request, tmp_path):
             "certs": str(tls.tls_dir),
             "image": tls.image("v1"),
         }
+    if "needs/ssh" in flags:
+        extra["ssh_ship"] = request.getfixturevalue("ssh_ship")
     if "needs/auth_registry" in flags:
         extra["auth_registry"] = request.getfixturevalue("auth_registry")
     proc = run_playbook(inventory, target_playbook(target, hosts, tmp_path), extra=extra)
