@@ -150,7 +150,8 @@ class InstanceBatch:
 
     # ---- converge ----------------------------------------------------------------------------
     def converge(self, *, state="started", recreate="never", pull="missing", kill=False, stop_timeout=None, checks=True) -> dict:
-        opts = {"state": state, "recreate": recreate, "pull": pull, "kill": kill, "stop_timeout": stop_timeout, "checks": checks}
+        # Lifecycle checks accompany real starts and stops: in check mode nothing starts or stops.
+        opts = {"state": state, "recreate": recreate, "pull": pull, "kill": kill, "stop_timeout": stop_timeout, "checks": checks and not self.check_mode}
 
         def work(spec: dict, result: dict) -> None:
             self._converge_one(spec, result, **opts)
@@ -209,21 +210,23 @@ class InstanceBatch:
             )
 
         do_create = container is None or recreate == "always" or (bool(drift) and (recreate == "changed" or not running))
+        was_running = running
+        if state == "started" and not running:
+            self._checks(spec, result, "pre-start", checks)
         if do_create:
-            if state == "started" and not running:
-                self._checks(spec, result, "pre-start", checks)
             if container is not None:
                 if running:
                     self._stop(spec, result, kill=kill, stop_timeout=stop_timeout, checks=checks)
                 self._act(result, "removed", self.client.remove, name)
             self._act(result, "recreated" if container else "created", self._create, name, config, spec)
             running = False
-        if state == "started" and not running:
+        # present keeps a running container running, also across a recreation
+        if (state == "started" or (state == "present" and was_running)) and not running:
             self._act(result, "started", self._start, spec)
             if not self.check_mode:
                 self._checks(spec, result, "running", checks)
             running = True
-        result["status"] = "running" if (state == "started" or running) else ("stopped" if do_create or container else "absent")
+        result["status"] = "running" if running else ("stopped" if do_create or container else "absent")
         after = dict(before, status=result["status"])
         if do_create:
             after.update(image=spec["image"], image_id=(image or {}).get("Id", "unknown"))

@@ -319,15 +319,29 @@ def container_config(spec: dict) -> dict:
         built = _build(option, value, spec)
         if built is not None:
             _set_path(config, option.path, built)
-    config["Labels"][LABEL_HASH] = spec_hash(config)
+    config["Labels"][LABEL_HASH] = spec_hash(config, spec.get("networks"))
     return config
 
 
-def spec_hash(config: dict) -> str:
-    """sha256 of the create body without the hash label: secrets enter the label only through it."""
+def spec_hash(config: dict, networks: list | None = None) -> str:
+    """sha256 of the create body without the hash label, plus the networks (connected after create).
+
+    Secrets enter the labels only through this hash.
+    """
     body = json.loads(json.dumps(config))
     body.get("Labels", {}).pop(LABEL_HASH, None)
+    if networks:
+        body["_networks"] = sorted((n["name"], sorted(n.get("aliases") or [])) for n in networks)
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _network_drift(spec: dict, inspect: dict) -> list[dict]:
+    """User-defined networks are connected after create: every wanted one must be connected."""
+    wanted = sorted(n["name"] for n in spec.get("networks") or [])
+    have = sorted(((inspect.get("NetworkSettings") or {}).get("Networks") or {}).keys())
+    if wanted and not set(wanted) <= set(have):
+        return [{"option": "networks", "path": "NetworkSettings.Networks", "wanted": wanted, "actual": have}]
+    return []
 
 
 def _inspect_path(path: str) -> str:
@@ -369,6 +383,7 @@ def compare(spec: dict, inspect: dict) -> list[dict]:
             if option.compare == "subset" and isinstance(want, dict):
                 actual = {k: have.get(k) for k in want}
             drift.append({"option": option.key, "path": option.path, "wanted": want, "actual": actual})
+    drift += _network_drift(spec, inspect)
     want_hash = container_config(spec)["Labels"][LABEL_HASH]
     have_hash = (_get_path(inspect, "Config.Labels") or {}).get(LABEL_HASH)
     if have_hash != want_hash and not any(d["option"] == "labels" for d in drift):

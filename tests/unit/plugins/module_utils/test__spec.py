@@ -165,3 +165,14 @@ def test_masking_hides_secret_env_values_everywhere():
     assert masked[0]["actual"] == {"PW": _spec.MASK, "A": "1"}
     assert masked[1]["wanted"] == ["run", f"--pw={_spec.MASK}"]
     assert "hunter2" not in str(_spec.public_spec(s))
+
+
+def test_networks_are_hashed_and_compared():
+    s = spec(networks=[{"name": "backend", "aliases": ["web"]}])
+    config = _spec.container_config(s)
+    assert config["Labels"][_spec.LABEL_HASH] != _spec.container_config(spec())["Labels"][_spec.LABEL_HASH]
+    inspect = inspect_of(config)
+    inspect["NetworkSettings"] = {"Networks": {"bridge": {}, "backend": {}}}
+    assert _spec.compare(s, inspect) == []
+    inspect["NetworkSettings"] = {"Networks": {"bridge": {}}}
+    assert [d["option"] for d in _spec.compare(s, inspect)] == ["networks"]
