@@ -313,23 +313,3 @@ def new_module(argument_spec: dict, **kwargs) -> AnsibleModule:
     if DOCKER_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("docker (Docker SDK for Python)"), exception=DOCKER_IMPORT_ERROR)
     return module
-
-
-def run_module(module: AnsibleModule, work, shape=None) -> None:
-    """The one failure path: ``work(client) -> result dict``; a DockerFailure becomes fail_json.
-
-    A failure may carry partial results (what was done before it) in ``exc.results``.
-    """
-    client = None
-    try:
-        client = ShipClient(module.params, own_process=True)
-        result = work(client)
-    except DockerFailure as exc:
-        extra = getattr(exc, "results", None) or {}
-        if extra and shape is not None:
-            extra = shape(extra)
-        module.fail_json(msg=str(exc), exception=exc.tb, **extra)
-    finally:
-        if client is not None:
-            client.close()
-    module.exit_json(**result)

@@ -111,36 +111,11 @@ images:
       returned: when it failed
 """
 
-from ansible_collections.maestro.docker.plugins.module_utils._docker import new_module, run_module
-from ansible_collections.maestro.docker.plugins.module_utils._module import REGISTRIES_ARG, protect
-from ansible_collections.maestro.docker.plugins.module_utils._registry import pull_images, registry_passwords
+from ansible_collections.maestro.docker.plugins.module_utils._module import module_main
 
 
 def main():
-    module = new_module(
-        {
-            "images": {"type": "list", "elements": "str", "required": True, "aliases": ["name"]},
-            "pull": {"type": "str", "choices": ["always", "missing"], "default": "always"},
-            "concurrency": {"type": "int"},
-            **REGISTRIES_ARG,
-        },
-        supports_check_mode=True,
-    )
-    protect(module, registry_passwords(module.params["registries"]))
-    p = module.params
-
-    def shape(result):
-        if module._diff:
-            result["diff"] = {
-                "before": {r["image"]: r.get("before") for r in result["images"]},
-                "after": {r["image"]: r.get("after") for r in result["images"]},
-            }
-        return result
-
-    def work(client):
-        return shape(pull_images(client, p["images"], registries=p["registries"], mode=p["pull"], check_mode=module.check_mode, concurrency=p["concurrency"]))
-
-    run_module(module, work, shape=shape)
+    module_main("image_pull")
 
 
 if __name__ == "__main__":

@@ -192,30 +192,11 @@ instances:
       returned: when it failed
 """
 
-from ansible_collections.maestro.docker.plugins.module_utils._instances import PULL, RECREATE, STATES
-from ansible_collections.maestro.docker.plugins.module_utils._module import REGISTRIES_ARG, instance_module, run_batch
+from ansible_collections.maestro.docker.plugins.module_utils._module import module_main
 
 
 def main():
-    module = instance_module(
-        {
-            "state": {"type": "str", "choices": list(STATES), "default": "started"},
-            "recreate": {"type": "str", "choices": list(RECREATE), "default": "never"},
-            "pull": {"type": "str", "choices": list(PULL), "default": "missing"},
-            "kill": {"type": "bool", "default": False},
-            "stop_timeout": {"type": "int"},
-            "checks": {"type": "bool", "default": True},
-            **REGISTRIES_ARG,
-        },
-        supports_check_mode=True,
-    )
-    p = module.params
-    run_batch(
-        module,
-        lambda batch: batch.converge(
-            state=p["state"], recreate=p["recreate"], pull=p["pull"], kill=p["kill"], stop_timeout=p["stop_timeout"], checks=p["checks"]
-        ),
-    )
+    module_main("instance")
 
 
 if __name__ == "__main__":

@@ -79,13 +79,11 @@ instances:
       returned: when it failed
 """
 
-from ansible_collections.maestro.docker.plugins.module_utils._lifecycle import STATES
-from ansible_collections.maestro.docker.plugins.module_utils._module import instance_module, run_batch
+from ansible_collections.maestro.docker.plugins.module_utils._module import module_main
 
 
 def main():
-    module = instance_module({"state": {"type": "str", "choices": list(STATES), "default": "running"}}, supports_check_mode=True)
-    run_batch(module, lambda batch: batch.run_checks(module.params["state"]))
+    module_main("instance_check")
 
 
 if __name__ == "__main__":

@@ -79,12 +79,11 @@ instances:
       returned: when it failed
 """
 
-from ansible_collections.maestro.docker.plugins.module_utils._module import instance_module, run_batch
+from ansible_collections.maestro.docker.plugins.module_utils._module import module_main
 
 
 def main():
-    module = instance_module({}, supports_check_mode=True)
-    run_batch(module, lambda batch: batch.clean())
+    module_main("instance_clean")
 
 
 if __name__ == "__main__":

@@ -114,12 +114,11 @@ instances:
       returned: when it exists
 """
 
-from ansible_collections.maestro.docker.plugins.module_utils._module import instance_module, run_batch
+from ansible_collections.maestro.docker.plugins.module_utils._module import module_main
 
 
 def main():
-    module = instance_module({"probe_ports": {"type": "bool", "default": True}}, supports_check_mode=True)
-    run_batch(module, lambda batch: batch.info(module.params["probe_ports"]))
+    module_main("instance_info")
 
 
 if __name__ == "__main__":

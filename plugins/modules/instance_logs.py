@@ -60,12 +60,11 @@ instances:
       returned: success
 """
 
-from ansible_collections.maestro.docker.plugins.module_utils._module import instance_module, run_batch
+from ansible_collections.maestro.docker.plugins.module_utils._module import module_main
 
 
 def main():
-    module = instance_module({"lines": {"type": "int", "default": 100}}, supports_check_mode=True)
-    run_batch(module, lambda batch: batch.logs(module.params["lines"]))
+    module_main("instance_logs")
 
 
 if __name__ == "__main__":
