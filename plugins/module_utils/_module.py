@@ -117,10 +117,8 @@ def execute(name: str, params: dict, *, check_mode: bool, diff: bool, own_proces
         return shape(name, OPERATIONS[name](client, params, check_mode), diff)
     except DockerFailure as exc:
         partial = shape(name, getattr(exc, "results", None) or {}, diff) if getattr(exc, "results", None) else {}
-        message = str(exc)
-        for secret in sorted(secrets_of(params), key=len, reverse=True):
-            message = message.replace(secret, _spec.MASK)
-        return {**partial, "failed": True, "msg": message, "exception": exc.tb}
+        secrets = secrets_of(params)
+        return {**partial, "failed": True, "msg": _spec.mask_value(str(exc), secrets), "exception": _spec.mask_value(exc.tb, secrets)}
     except _spec.SpecError as exc:
         return {"failed": True, "changed": False, "msg": f"Error reading instance specs: {exc}"}
     finally:
