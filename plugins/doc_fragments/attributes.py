@@ -47,6 +47,18 @@ attributes:
       - maestro.docker.docker
 """
 
+    ACTION = r"""
+options: {}
+attributes:
+  action:
+    description: Has an action plugin that runs the module's code in the controller's worker process.
+    support: full
+    details:
+      - Used when the task would run the module on the controller anyway (local connection, no C(become),
+        no C(async), no task C(environment), no O(ssh_key)); otherwise the module runs as usual.
+      - Set the variable C(maestro_docker_in_process=false) to always run the module.
+"""
+
     INSTANCES = r"""
 options:
   instances:

@@ -20,6 +20,7 @@ extends_documentation_fragment:
   - maestro.docker.docker
   - maestro.docker.attributes
   - maestro.docker.attributes.actiongroup_docker
+  - maestro.docker.attributes.action
 attributes:
   check_mode:
     support: full

@@ -22,6 +22,7 @@ extends_documentation_fragment:
   - maestro.docker.docker
   - maestro.docker.attributes
   - maestro.docker.attributes.actiongroup_docker
+  - maestro.docker.attributes.action
   - maestro.docker.attributes.instances
 attributes:
   check_mode:

@@ -16,6 +16,7 @@ extends_documentation_fragment:
   - maestro.docker.docker
   - maestro.docker.attributes
   - maestro.docker.attributes.actiongroup_docker
+  - maestro.docker.attributes.action
   - maestro.docker.attributes.info_module
   - maestro.docker.attributes.instances
 options:
