@@ -125,10 +125,11 @@ class InstanceBatch:
         result.pop("_checks", None)
 
     def _act(self, result: dict, action: str, func=None, *args) -> None:
-        result["actions"].append(action)
-        result["changed"] = True
+        """Do it (outside check mode), then record it: a failed step is not reported as done."""
         if not self.check_mode and func is not None:
             func(*args)
+        result["actions"].append(action)
+        result["changed"] = True
 
     def _stop(self, spec: dict, result: dict, *, kill: bool, stop_timeout: int | None, checks: bool) -> None:
         if not kill:
