@@ -121,16 +121,15 @@ options:
     type: str
     choices: [info, debug]
     default: info
+extends_documentation_fragment:
+  - maestro.docker.attributes
 attributes:
   check_mode:
-    description: Can run in check mode and return a changed status prediction without recording anything.
     support: full
     details: In check mode nothing is written, called or run; RV(sent) says what would be.
   diff_mode:
-    description: Returns details on what has changed when in diff mode.
     support: none
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: none
     details: Every call records a new event.
 """

@@ -36,6 +36,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 RUN_ROOT = Path("/run/maestro-fleet")
 API_PORT = 2375
+TLS_API_PORT = 2376
 REGISTRY_PORT = 5000
 SHIP_START_TIMEOUT = 90
 DEMO_REPOSITORY = "demo/web"
@@ -90,7 +91,7 @@ class Ship:
 
     @property
     def docker_host(self) -> str:
-        return f"tcp://{self.ip}:{API_PORT}"
+        return f"tcp://{self.ip}:{TLS_API_PORT if self.fleet.tls_dir else API_PORT}"
 
     @property
     def data_dir(self) -> Path:
@@ -138,13 +139,28 @@ class Ship:
             f"/{self.cgroup_parent}",
             "--insecure-registry",
             self.fleet.registry,
+            *self.tls_args(),
             *self.fleet.extra_dockerd_args.get(self.name, []),
         ]
+
+    def tls_args(self) -> list[str]:
+        """With a TLS fleet, the TCP API requires client certificates signed by the fleet's CA."""
+        tls = self.fleet.tls_dir
+        if not tls:
+            return []
+        return ["--tlsverify", "--tlscacert", str(tls / "ca.pem"), "--tlscert", str(tls / "server-cert.pem"), "--tlskey", str(tls / "server-key.pem")]
 
     def client(self, timeout: int = 30):
         import docker  # noqa: PLC0415 - only the parts that talk to Docker need the SDK
 
-        return docker.DockerClient(base_url=self.docker_host, timeout=timeout, version="auto")
+        tls = False
+        if self.fleet.tls_dir:
+            certs = self.fleet.tls_dir
+            tls = docker.tls.TLSConfig(client_cert=(str(certs / "cert.pem"), str(certs / "key.pem")), ca_cert=str(certs / "ca.pem"), verify=True)
+        client = docker.DockerClient(base_url=self.docker_host, timeout=timeout, version="1.41" if tls else "auto", tls=tls)
+        if tls:
+            client.api.trust_env = False  # REQUESTS_CA_BUNDLE would replace the fleet CA
+        return client
 
     def as_dict(self) -> dict:
         return {
@@ -164,6 +180,9 @@ class Fleet:
     subnet: str = "10.231.0"
     state_dir: Path = field(default_factory=lambda: REPO / ".fleet")
     extra_dockerd_args: dict[str, list[str]] = field(default_factory=dict)
+    # A directory with ca.pem, server-cert.pem, server-key.pem, cert.pem, key.pem (see make_tls_certs):
+    # the ships then serve their TCP API on 2376 with TLS and client verification.
+    tls_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9]{0,5}", self.prefix):
@@ -460,6 +479,74 @@ class Fleet:
         found += [f"cgroup {c}" for c in _cgroups(f"maestro-{self.prefix}-ship")]
         found += [f"dir {p}" for p in (self.run_dir, self.state_dir) if p.exists()]
         return found
+
+
+def make_tls_certs(directory: Path, ips: list[str]) -> Path:
+    """A throwaway CA, a server certificate for ips and a client certificate, made with openssl."""
+    directory.mkdir(parents=True, exist_ok=True)
+    d = str(directory)
+    san = ",".join(f"IP:{ip}" for ip in ips)
+    steps = [
+        (
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=fleet-ca",
+            "-keyout",
+            f"{d}/ca-key.pem",
+            "-out",
+            f"{d}/ca.pem",
+        ),  # noqa: E501
+        ("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=ship", "-keyout", f"{d}/server-key.pem", "-out", f"{d}/server.csr"),
+        (
+            "openssl",
+            "x509",
+            "-req",
+            "-in",
+            f"{d}/server.csr",
+            "-CA",
+            f"{d}/ca.pem",
+            "-CAkey",
+            f"{d}/ca-key.pem",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            f"{d}/server.ext",
+            "-out",
+            f"{d}/server-cert.pem",
+        ),
+        ("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=client", "-keyout", f"{d}/key.pem", "-out", f"{d}/client.csr"),
+        (
+            "openssl",
+            "x509",
+            "-req",
+            "-in",
+            f"{d}/client.csr",
+            "-CA",
+            f"{d}/ca.pem",
+            "-CAkey",
+            f"{d}/ca-key.pem",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            f"{d}/client.ext",
+            "-out",
+            f"{d}/cert.pem",
+        ),
+    ]
+    (directory / "server.ext").write_text(f"subjectAltName={san}\nextendedKeyUsage=serverAuth\n")
+    (directory / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
+    for step in steps:
+        run(*step)
+    return directory
 
 
 # ---- the demo image ----------------------------------------------------------------------------

@@ -1,0 +1,140 @@
+# Copyright (c) maestro.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""Each module's argument spec and operation, declared once, and the one way to execute them.
+
+:func:`execute` is what a module runs (through :func:`module_main`) and what the controller-side action
+plugins run in-process (plugins/plugin_utils/_action.py): same argspec, same code, same results.
+"""
+
+from __future__ import annotations
+
+from . import _spec
+from ._docker import DockerFailure, ShipClient, new_module
+from ._instances import PULL, RECREATE, STATES, InstanceBatch
+from ._lifecycle import STATES as CHECK_STATES
+from ._registry import pull_images, registry_passwords
+
+INSTANCES_ARGS = {
+    "instances": {"type": "list", "elements": "dict", "required": True},
+    "concurrency": {"type": "int"},
+}
+# maestro format: {name: {registry, username, password, email, retry: {attempts, when}}}. The passwords
+# are registered as no_log values when the module starts (no_log on the whole dict would mask registry
+# host names everywhere, image references included).
+REGISTRIES_ARG = {"registries": {"type": "dict", "default": {}, "no_log": False}}
+
+ARGUMENT_SPECS: dict[str, dict] = {
+    "image_pull": {
+        "images": {"type": "list", "elements": "str", "required": True, "aliases": ["name"]},
+        "pull": {"type": "str", "choices": ["always", "missing"], "default": "always"},
+        "concurrency": {"type": "int"},
+        **REGISTRIES_ARG,
+    },
+    "instance": {
+        **INSTANCES_ARGS,
+        "state": {"type": "str", "choices": list(STATES), "default": "started"},
+        "recreate": {"type": "str", "choices": list(RECREATE), "default": "never"},
+        "pull": {"type": "str", "choices": list(PULL), "default": "missing"},
+        "kill": {"type": "bool", "default": False},
+        "stop_timeout": {"type": "int"},
+        "checks": {"type": "bool", "default": True},
+        **REGISTRIES_ARG,
+    },
+    "instance_clean": {**INSTANCES_ARGS},
+    "instance_check": {**INSTANCES_ARGS, "state": {"type": "str", "choices": list(CHECK_STATES), "default": "running"}},
+    "instance_info": {**INSTANCES_ARGS, "probe_ports": {"type": "bool", "default": True}},
+    "instance_logs": {**INSTANCES_ARGS, "lines": {"type": "int", "default": 100}},
+}
+
+
+def _batch(client, p: dict, check_mode: bool) -> InstanceBatch:
+    return InstanceBatch(client, p["instances"], check_mode=check_mode, registries=p.get("registries"), concurrency=p.get("concurrency"))
+
+
+def _op_image_pull(client, p, check_mode):
+    return pull_images(client, p["images"], registries=p["registries"], mode=p["pull"], check_mode=check_mode, concurrency=p["concurrency"])
+
+
+def _op_instance(client, p, check_mode):
+    opts = {k: p[k] for k in ("state", "recreate", "pull", "kill", "stop_timeout", "checks")}
+    return _batch(client, p, check_mode).converge(**opts)
+
+
+OPERATIONS = {
+    "image_pull": _op_image_pull,
+    "instance": _op_instance,
+    "instance_clean": lambda client, p, check_mode: _batch(client, p, check_mode).clean(),
+    "instance_check": lambda client, p, check_mode: _batch(client, p, check_mode).run_checks(p["state"]),
+    "instance_info": lambda client, p, check_mode: _batch(client, p, check_mode).info(p["probe_ports"]),
+    "instance_logs": lambda client, p, check_mode: _batch(client, p, check_mode).logs(p["lines"]),
+}
+
+
+def secrets_of(params: dict) -> list[str]:
+    """Values that must never be shown: secret_env values of the specs and registry passwords."""
+    specs = params.get("instances") or []
+    found = [v for s in specs if isinstance(s, dict) for v in _spec.secret_values(s)]
+    return found + registry_passwords(params.get("registries"))
+
+
+def default_ship(params: dict) -> None:
+    """Without a ship option, name the ship after the specs' ``ship`` (one task acts on one ship)."""
+    if params.get("ship"):
+        return
+    ships = sorted({str(s.get("ship")) for s in params.get("instances") or [] if isinstance(s, dict) and s.get("ship")})
+    if len(ships) > 1:
+        raise DockerFailure("reading instance specs", None, ships[0], f"one task acts on one ship, these specs name ships {', '.join(ships)}")
+    if ships:
+        params["ship"] = ships[0]
+
+
+def shape(name: str, result: dict, diff: bool) -> dict:
+    """Move per-item diffs into the task's diff (when asked for)."""
+    if name == "image_pull":
+        if diff:
+            result["diff"] = {
+                "before": {r["image"]: r.get("before") for r in result["images"]},
+                "after": {r["image"]: r.get("after") for r in result["images"]},
+            }
+        return result
+    diffs = {r["name"]: r.pop("diff") for r in result["instances"] if "diff" in r}
+    if diff and diffs:
+        result["diff"] = {"before": {n: d["before"] for n, d in diffs.items()}, "after": {n: d["after"] for n, d in diffs.items()}}
+    return result
+
+
+def execute(name: str, params: dict, *, check_mode: bool, diff: bool, own_process: bool) -> dict:
+    """Run module ``name`` with validated params. Returns the result; a failure has failed/msg (+ partial results)."""
+    client = None
+    try:
+        default_ship(params)
+        client = ShipClient(params, own_process=own_process)
+        return shape(name, OPERATIONS[name](client, params, check_mode), diff)
+    except DockerFailure as exc:
+        partial = shape(name, getattr(exc, "results", None) or {}, diff) if getattr(exc, "results", None) else {}
+        secrets = secrets_of(params)
+        return {**partial, "failed": True, "msg": _spec.mask_value(str(exc), secrets), "exception": _spec.mask_value(exc.tb, secrets)}
+    except _spec.SpecError as exc:
+        return {"failed": True, "changed": False, "msg": f"Error reading instance specs: {exc}"}
+    finally:
+        if client is not None:
+            client.close()
+
+
+def module_main(name: str) -> None:
+    """The whole main() of module ``name``."""
+    module = new_module(ARGUMENT_SPECS[name], supports_check_mode=True)
+    for value in secrets_of(module.params):
+        if value:
+            module.no_log_values.add(str(value))
+    result = execute(name, module.params, check_mode=module.check_mode, diff=module._diff, own_process=True)
+    if result.pop("failed", False):
+        msg = result.pop("msg")
+        exception = result.pop("exception", None)
+        module.fail_json(msg=msg, exception=exception, **result)
+    module.exit_json(**result)
