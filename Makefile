@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 SHIPS ?= 3
 COLL_LINK := .collections/ansible_collections/maestro/docker
 # Debian packages the fleet and the demo need: command -> package.
-APT_NEEDS := dockerd:docker.io docker-registry:docker-registry busybox:busybox-static iptables:iptables ip:iproute2 nsenter:util-linux haproxy:haproxy openssl:openssl
+APT_NEEDS := ssh:openssh-client dockerd:docker.io docker-registry:docker-registry busybox:busybox-static iptables:iptables ip:iproute2 nsenter:util-linux haproxy:haproxy openssl:openssl
 
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -71,8 +71,18 @@ sanity: venv
 unit: venv
 	pytest tests/unit -q
 
-integration: fleet
-	pytest tests/integration -q
+# The SSH tests need an sshd. Extracted from Debian's package, not installed: installing
+# openssh-server would start a system sshd listening on this machine.
+SSHD_ROOT := .build/sshd/root
+$(SSHD_ROOT)/usr/sbin/sshd:
+	rm -rf .build/sshd && mkdir -p .build/sshd
+	cd .build/sshd && { apt-get download -q openssh-server libwrap0 >/dev/null 2>&1 || { apt-get update -qq && apt-get download -q openssh-server libwrap0 >/dev/null; }; }
+	cd .build/sshd && for deb in *.deb; do dpkg-deb -x "$$deb" root; done
+	test -x $@
+
+integration: fleet $(SSHD_ROOT)/usr/sbin/sshd
+	FLEET_SSHD=$(CURDIR)/$(SSHD_ROOT)/usr/sbin/sshd FLEET_SSHD_LIBS=$$(echo $(CURDIR)/$(SSHD_ROOT)/usr/lib/*-linux-gnu) \
+	  pytest tests/integration -q -rs
 
 ## The main job on the local fleet.
 .PHONY: demo
