@@ -474,8 +474,10 @@ class Fleet:
         """What of this fleet still exists on the machine (empty after a clean down())."""
         found = [f"netns {ns}" for ns in _netns_list() if ns.startswith(f"{self.prefix}-ship")]
         found += [f"link {name}" for name in _links() if name == self.bridge or re.fullmatch(rf"{self.prefix}-[vp]\d+", name)]
-        found += [f"process {pid}: {cmd}" for pid, cmd in _processes() if str(self.run_dir) in cmd or str(self.state_dir) in cmd]
-        found += [f"mount {m}" for m in _mounts() if m.startswith((str(self.run_dir), str(self.state_dir)))]
+        # Paths end in "/" so that fleet "mdk" does not claim fleet "mdk6"'s files.
+        mine = (f"{self.run_dir}/", f"{self.state_dir}/")
+        found += [f"process {pid}: {cmd}" for pid, cmd in _processes() if any(p in cmd for p in mine)]
+        found += [f"mount {m}" for m in _mounts() if f"{m}/".startswith(mine)]
         found += [f"cgroup {c}" for c in _cgroups(f"maestro-{self.prefix}-ship")]
         found += [f"dir {p}" for p in (self.run_dir, self.state_dir) if p.exists()]
         return found
@@ -722,24 +724,24 @@ def _is_alive(pid: int) -> bool:
         return False
 
 
-def _cgroups(prefix: str) -> list[str]:
+def _cgroups(prefix: str, exact: bool = False) -> list[str]:
     root = Path("/sys/fs/cgroup")
     found = []
     for controller in root.iterdir() if root.is_dir() else []:
         with contextlib.suppress(OSError):
-            found += [str(p) for p in controller.iterdir() if p.is_dir() and p.name.startswith(prefix)]
+            found += [str(p) for p in controller.iterdir() if p.is_dir() and (p.name == prefix if exact else p.name.startswith(prefix))]
     return found
 
 
 def _kill_cgroup(name: str) -> None:
-    for cg in _cgroups(name):
+    for cg in _cgroups(name, exact=True):
         for procs in sorted(Path(cg).rglob("cgroup.procs")):
             with contextlib.suppress(OSError, ValueError):
                 for pid in procs.read_text().split():
                     _signal(int(pid), signal.SIGKILL)
-    if _cgroups(name):
+    if _cgroups(name, exact=True):
         time.sleep(0.2)
-    for cg in _cgroups(name):
+    for cg in _cgroups(name, exact=True):
         for sub in sorted(Path(cg).rglob("*"), key=lambda p: len(p.parts), reverse=True) + [Path(cg)]:
             if sub.is_dir():
                 with contextlib.suppress(OSError):
@@ -756,7 +758,7 @@ def _mounts() -> list[str]:
 
 def _unmount_below(*dirs: Path) -> None:
     prefixes = tuple(str(d) for d in dirs)
-    for point in sorted((m for m in _mounts() if m.startswith(prefixes)), key=len, reverse=True):
+    for point in sorted((m for m in _mounts() if f"{m}/".startswith(tuple(f"{p}/" for p in prefixes))), key=len, reverse=True):
         run("umount", "-l", point, check=False)
 
 
