@@ -62,7 +62,8 @@ test: lint unit integration
 lint: venv
 	ruff check .
 	ruff format --check .
-	ansible-lint
+	# ansible-lint's syntax checks run with no inventory, which unparsed_is_failed (ansible.cfg) refuses.
+	ANSIBLE_INVENTORY_UNPARSED_FAILED=false ansible-lint
 	$(MAKE) sanity
 
 sanity: venv

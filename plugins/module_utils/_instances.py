@@ -332,7 +332,7 @@ class InstanceBatch:
         out = []
         for port in spec.get("ports") or []:
             proto = port.get("protocol") or "tcp"
-            first = str(port["exposed"]).split("-")[0]
+            first = str(port["exposed"]).split("-", maxsplit=1)[0]
             bound = published.get(f"{first}/{proto}") or []
             external = int(bound[0]["HostPort"]) if bound else None
             answering = None

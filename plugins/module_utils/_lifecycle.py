@@ -46,8 +46,8 @@ def resolve_port(spec: dict, port, inspect: dict | None) -> int:
     for item in spec.get("ports") or []:
         if item.get("name") == port:
             if item.get("external") not in (None, ""):
-                return int(str(item["external"]).split("-")[0])
-            key = f"{str(item['exposed']).split('-')[0]}/{item.get('protocol') or 'tcp'}"
+                return int(str(item["external"]).split("-", maxsplit=1)[0])
+            key = f"{str(item['exposed']).split('-', maxsplit=1)[0]}/{item.get('protocol') or 'tcp'}"
             bound = (((inspect or {}).get("NetworkSettings") or {}).get("Ports") or {}).get(key) or []
             if bound:
                 return int(bound[0]["HostPort"])
@@ -60,7 +60,7 @@ def _tcp(check, spec, inspect, client, stop):
     host = spec.get("ship_ip")
     attempts = int(check.get("max_wait", 180))
     last = None
-    for _ in range(max(attempts, 1)):
+    for _attempt in range(max(attempts, 1)):
         try:
             socket.create_connection((host, port), timeout=1).close()
             return f"tcp {host}:{port} open"
@@ -111,7 +111,7 @@ def _exec(check, spec, inspect, client, stop):
     use_stdin = check.get("envfrom") == "stdin"
     env = dict(os.environ) if use_stdin else {**os.environ, **container_env}
     last = None
-    for _ in range(max(attempts, 1)):
+    for _attempt in range(max(attempts, 1)):
         try:
             proc = subprocess.run(command, input=json.dumps(container_env) if use_stdin else "", env=env, capture_output=True, text=True, check=False)
             if proc.returncode == 0:
@@ -128,7 +128,7 @@ def _rexec(check, spec, inspect, client, stop):
     command = shlex.split(check["command"]) if isinstance(check["command"], str) else list(check["command"])
     attempts = int(check.get("attempts", 180))
     last = None
-    for _ in range(max(attempts, 1)):
+    for _attempt in range(max(attempts, 1)):
         code, _output = client.exec_run(spec["name"], command)
         if code == 0:
             return f"rexec {command[0]} exited 0"

@@ -104,7 +104,7 @@ def with_retry(func, attempts: int, when: set[int]):
 
 def repo_digest(image: dict | None, repository: str) -> str | None:
     for entry in (image or {}).get("RepoDigests") or []:
-        repo, _, digest = entry.partition("@")
+        repo, _sep, digest = entry.partition("@")
         if repo == repository:
             return digest
     return None

@@ -132,7 +132,7 @@ def _extra_hosts(value, spec):
 
 def _restart(value, spec):
     if isinstance(value, str):
-        name, _, retries = value.partition(":")
+        name, _sep, retries = value.partition(":")
         value = {"name": name, "retries": retries or 0}
     name = value.get("name") or "no"
     return {"Name": "" if name == "no" else name, "MaximumRetryCount": int(value.get("retries") or 0)}
@@ -194,7 +194,7 @@ def _env_dict(value) -> dict:
 def _links_norm(value) -> list:
     out = []
     for link in value or []:
-        src, _, dst = link.partition(":")
+        src, _sep, dst = link.partition(":")
         out.append(f"{src.lstrip('/')}:{dst.rsplit('/', 1)[-1]}")
     return out
 
