@@ -21,13 +21,16 @@ def main(src: str, dst: str) -> int:
     rows = [r for r in results["summary"] if "median" in r]
     fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
     for tool in dict.fromkeys(r["tool"] for r in rows):
+        color = None  # one color per tool: filled circles joined for 3 ships, open squares for 6
         for ships, style in ((3, "-o"), (6, "s")):
             mine = sorted((r for r in rows if r["tool"] == tool and r["size"].startswith(f"{ships}x")), key=lambda r: r["containers"])
             if not mine:
                 continue
             x = [r["containers"] for r in mine]
-            (line,) = ax.plot(x, [r["median"] for r in mine], style, label=f"{tool} ({ships} ships)", markersize=6, fillstyle="none" if ships == 6 else "full")
-            ax.vlines(x, [r["min"] for r in mine], [r["median"] for r in mine], color=line.get_color(), alpha=0.5)
+            fill = "none" if ships == 6 else "full"
+            (line,) = ax.plot(x, [r["median"] for r in mine], style, color=color, label=f"{tool} ({ships} ships)", markersize=7, fillstyle=fill)
+            color = line.get_color()
+            ax.vlines(x, [r["min"] for r in mine], [r["median"] for r in mine], color=color, alpha=0.5)
     for tool, why in results["unavailable"].items():
         ax.plot([], [], " ", label=f"{tool}: {why.split(':')[0]}")
     ax.set_xlabel("containers (ships x instances per ship)")
