@@ -261,13 +261,15 @@ def markdown(results: dict, rows: list[dict]) -> str:
     ]
     for r in rows:
         if "min" not in r:
-            out.append(f"| {r['size']} | {r['containers']} | {r['tool']} | {r['status']} | | | | | | |")
+            out.append(f"| {r['size']} | {r['containers']} | {r['tool']} | {r['status'].split(':')[0]} | | | | | | |")
             continue
         steps = ", ".join(f"{k} {val:.2f}" for k, val in r.get("steps", {}).items())
         ratios = f"{r['ratio_min']:.1f} | {r['ratio_median']:.1f}" if "ratio_min" in r else "| "
         out.append(
             f"| {r['size']} | {r['containers']} | {r['tool']} | {r['status']} | {r['min']:.2f} | {r['median']:.2f} | {ratios} | {r['cpu']:.2f} | {steps} |"
         )
+    if results["unavailable"]:
+        out += ["", *(f"- {name}: {why}." for name, why in results["unavailable"].items())]
     if results["skipped_sizes"]:
         out += ["", "Skipped sizes: " + "; ".join(results["skipped_sizes"]) + "."]
     failed = [r for r in results["runs"] if not r["converged"]]
