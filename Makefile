@@ -20,6 +20,7 @@ help:
 	@echo "make fleet       start the local fleet of ships (SHIPS=$(SHIPS)); reuses a running one"
 	@echo "make fleet-down  remove everything the fleet made"
 	@echo "make lint | unit | integration | sanity   one part of make test"
+	@echo "make bench       benchmark against maestro-ng, community.docker and the floor (BENCH_SHIPS=$(BENCH_SHIPS) ships; not part of make test)"
 
 ## System packages (Debian), installed only when a command is missing.
 .PHONY: deps
@@ -89,3 +90,26 @@ integration: fleet $(SSHD_ROOT)/usr/sbin/sshd
 .PHONY: demo
 demo: fleet
 	$(PY) tests/fleet/fleet.py show
+
+## Benchmark (issue 6; not part of make test): bench/README.md. It starts (or reuses) a fleet of
+## BENCH_SHIPS ships, installs each peer in its own venv from bench/requirements-*.txt, and writes
+## bench/results/results.{json,md,png}. BENCH_ARGS passes options to bench/run.py, e.g.
+## make bench BENCH_SHIPS=3 BENCH_ARGS="--sizes 3x1,3x10 --runs 2".
+BENCH_SHIPS ?= 6
+BENCH_ARGS ?=
+BENCH_VENVS := bench/.venv-maestro/.installed bench/.venv-community/.installed
+
+.PHONY: bench bench-venvs
+bench: SHIPS = $(BENCH_SHIPS)
+bench: fleet bench-venvs
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+bench-venvs: $(BENCH_VENVS)
+
+bench/.venv-%/.installed: bench/requirements-%.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is needed to create bench/.venv-$* (set PYTHON=...)"; exit 1; }
+	rm -rf bench/.venv-$*
+	$(PYTHON) -m venv bench/.venv-$*
+	bench/.venv-$*/bin/python -m pip install -q --upgrade pip
+	bench/.venv-$*/bin/python -m pip install -q -r $<
+	touch $@

@@ -1,0 +1,57 @@
+"""The benchmark's inputs (bench/): every tool gets the same instances, names and ports. No fleet needed."""
+
+from __future__ import annotations
+
+import yaml
+
+from bench import run
+from bench.scenario import Scenario, Ship
+from bench.tools import collection, community_docker, maestro_ng
+
+
+def scenario(ships: int = 2, per_ship: int = 3) -> Scenario:
+    return Scenario([Ship(f"ship{i}", f"10.9.9.{10 + i}", f"tcp://10.9.9.{10 + i}:2375") for i in range(1, ships + 1)], per_ship, "10.9.9.1:5000")
+
+
+def test_instances_are_named_per_ship_with_distinct_ports():
+    s = scenario()
+    assert [i.name for i in s.instances][:4] == ["web-ship1-1", "web-ship1-2", "web-ship1-3", "web-ship2-1"]
+    assert {i.port for i in s.instances if i.ship == "ship1"} == {20001, 20002, 20003}
+    assert s.image("v2") == "10.9.9.1:5000/demo/web:v2"
+
+
+def test_maestro_file_describes_the_same_instances(tmp_path):
+    s = scenario()
+    steps = maestro_ng.commands(s, "v2", tmp_path)
+    conf = yaml.safe_load((tmp_path / "maestro.yaml").read_text())
+    assert conf["ships"]["ship2"] == {"ip": "10.9.9.12"}
+    web = conf["services"]["web"]
+    assert web["image"] == s.image("v2")
+    assert web["instances"]["web-ship2-3"] == {"ship": "ship2", "ports": {"http": "8080:20003"}, "stop_timeout": 10}
+    assert [st.argv[3:] for st in steps] == [["pull"], ["stop", "-a"], ["clean"], ["start"]]
+
+
+def test_community_inventory_has_every_ship_and_forks_cover_them(tmp_path):
+    s = scenario(ships=6, per_ship=10)
+    community_docker.commands(s, "v1", tmp_path)
+    inv = community_docker.inventory(s, "v1")["ships"]
+    assert inv["hosts"]["ship6"] == {"docker_host": "tcp://10.9.9.16:2375"}
+    assert inv["vars"]["web_instances"] == 10
+    assert "forks = 6" in (tmp_path / "ansible.cfg").read_text()
+
+
+def test_collection_hook_is_reported_not_yet_available():
+    assert collection.SEQUENCE.unavailable().startswith("not yet available")
+    assert collection.BLUE_GREEN.unavailable().startswith("not yet available")
+
+
+def test_sizes_and_summary_ratios():
+    assert run.parse_sizes("3x1,10,6x10", ships=3) == [(3, 1), (3, 10), (6, 10)]
+    runs = [
+        {"size": "3x1", "ships": 3, "per_ship": 1, "tool": t, "converged": True, "seconds": sec, "cpu": 0.1, "steps": {"sequence": sec}}
+        for t, sec in (("floor", 1.0), ("floor", 3.0), ("maestro-ng", 4.0), ("maestro-ng", 8.0))
+    ]
+    rows = run.summary({"runs": runs, "unavailable": {"maestro.docker": "not yet available: x"}})
+    maestro = next(r for r in rows if r["tool"] == "maestro-ng")
+    assert (maestro["min"], maestro["median"], maestro["ratio_min"], maestro["ratio_median"]) == (4.0, 6.0, 4.0, 3.0)
+    assert next(r for r in rows if r["tool"] == "maestro.docker")["status"] == "not yet available: x"
