@@ -46,7 +46,7 @@ def log(msg: str) -> None:
 def parse_sizes(text: str, ships: int) -> list[tuple[int, int]]:
     sizes = []
     for item in text.split(","):
-        s, _, n = item.strip().rpartition("x")
+        s, _sep, n = item.strip().rpartition("x")
         sizes.append((int(s) if s else ships, int(n)))
     return sizes
 
@@ -82,7 +82,7 @@ def versions(any_ship: sc.Ship) -> dict:
             continue
         code = "import importlib.metadata as m, sys; print(' '.join(m.version(p) for p in sys.argv[1:]))"
         got = subprocess.run([str(py), "-c", code, *pkgs], capture_output=True, text=True, check=False).stdout.split()
-        out.update({p: v for p, v in zip(pkgs, got, strict=False)})
+        out.update(dict(zip(pkgs, got, strict=False)))
     manifest = venv_python("community").parents[1].glob("lib/python*/site-packages/ansible_collections/community/docker/MANIFEST.json")
     for path in manifest:
         out["community.docker"] = json.loads(path.read_text())["collection_info"]["version"]
@@ -108,7 +108,7 @@ def time_steps(steps: list[Step], logfile: Path) -> dict:
             proc = subprocess.Popen(step.argv, stdout=fh, stderr=subprocess.STDOUT, env=clean_env(step), cwd=REPO)
             timer = threading.Timer(STEP_TIMEOUT, proc.kill)
             timer.start()
-            _, status, usage = os.wait4(proc.pid, 0)
+            _pid, status, usage = os.wait4(proc.pid, 0)
             elapsed = time.perf_counter() - t0
             timer.cancel()
             proc.returncode = os.waitstatus_to_exitcode(status)
@@ -280,7 +280,7 @@ def markdown(results: dict, rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"comma-separated SHIPSxINSTANCES, or INSTANCES on --ships ships (default {DEFAULT_SIZES})")
     parser.add_argument("--ships", type=int, default=3, help="ships for a size given as a bare instance count (default 3)")
     parser.add_argument("--runs", type=int, default=3, help="measured runs per tool and size (default 3)")
