@@ -456,15 +456,16 @@ class Fleet:
         for t in threads:
             t.join()
         _stop_pidfile(self.registry_pidfile, ("docker-registry",))
+        netns, links = set(_netns_list()), set(_links())
         for ship in ships:
             _kill_cgroup(ship.cgroup_parent)  # container processes a killed dockerd left behind
             _kill_matching(str(ship.run_dir))  # containerd and shims of a killed dockerd
             _unmount_below(ship.data_dir, ship.run_dir)
-            if ship.netns in _netns_list():
+            if ship.netns in netns:
                 run("ip", "netns", "del", ship.netns, check=False)
-            if _link_exists(ship.veth):
+            if ship.veth in links:  # gone already when its netns took the peer with it
                 run("ip", "link", "del", ship.veth, check=False)
-        if _link_exists(self.bridge):
+        if self.bridge in links:
             run("ip", "link", "del", self.bridge, check=False)
         for path in (self.run_dir, self.state_dir):
             shutil.rmtree(path, ignore_errors=True)
@@ -770,10 +771,6 @@ def _netns_list() -> list[str]:
 def _links() -> list[str]:
     proc = run("ip", "-o", "link", "show", check=False)
     return [line.split(":")[1].strip().split("@")[0] for line in proc.stdout.splitlines() if ":" in line]
-
-
-def _link_exists(name: str) -> bool:
-    return name in _links()
 
 
 # ---- command line -------------------------------------------------------------------------------

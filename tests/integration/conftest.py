@@ -109,11 +109,7 @@ def auth_registry(tls_ship: Fleet, tmp_path_factory):
         client.close()
         yield {"registry": address, "username": username, "password": password, "image": f"{address}/demo/web:v1"}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc)
 
 
 @pytest.fixture(scope="session")
@@ -182,11 +178,16 @@ def ssh_ship(fleet: Fleet, tmp_path_factory):
             "ship": ship.name,
         }
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop a server a fixture started: TERM, then KILL if it has not gone within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def run_playbook(inventory: Path, playbook: Path, *args: str, extra: dict | None = None) -> subprocess.CompletedProcess:

@@ -135,7 +135,7 @@ def test_bad_file_reports_file_and_line(sources):
     bad = sources / "bad" / "maestro.yaml"
     bad.parent.mkdir(exist_ok=True)
     bad.write_text(REFERENCE_8.replace("    image: redis:7\n", "    image: redis:7\n    volumes: {/a: /b}\n"))
-    # Only our plugin: otherwise ansible.builtin.yaml, also enabled, would take the file after us.
+    # Only our plugin, so that the message checked is ours (ansible.cfg enables a few more).
     result = _inventory(bad, "--list", ANSIBLE_INVENTORY_ENABLED="maestro.docker.ships")
     assert result.returncode != 0
     assert "%s:14: services.db.volumes: volumes is an instance key, not a service key" % bad in result.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -13,8 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[4]
-BIN = Path(sys.executable).parent
+from tests.integration.conftest import run_playbook
 
 
 class Hook(http.server.BaseHTTPRequestHandler):
@@ -47,9 +45,9 @@ def playbook(tmp_path: Path, tasks: list, *args: str) -> subprocess.CompletedPro
     registered.append({"ansible.builtin.copy": {"content": dump, "dest": str(tmp_path / "results.json"), "mode": "0600"}})
     play = tmp_path / "play.yml"
     play.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": registered}]))
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_LOCALHOST_WARNING": "false"}
-    cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}", str(play), *args]
-    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+    return run_playbook(inventory, play, *args)
 
 
 def results(tmp_path: Path) -> list[dict]:
