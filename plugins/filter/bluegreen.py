@@ -1,0 +1,63 @@
+# Copyright (c) maestro.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Filters of the blue/green role: colour specs, proxy backends, the colour plan (module_utils/_bluegreen.py)."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.maestro.docker.plugins.module_utils import _bluegreen
+
+
+def _guard(func):
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except _bluegreen.BlueGreenError as exc:
+            raise AnsibleFilterError(str(exc)) from exc
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+def colour_specs(specs, colour, port_offset=10000, tag=None, health=None):
+    """The specs of one colour (blue: as in the ships file; green: -green names, shifted host ports)."""
+    return _bluegreen.colour_specs(list(specs or []), str(colour), port_offset=int(port_offset), tag=tag or None, health=health or None)
+
+
+def proxy_backends(specs, port=None):
+    """HAProxy backends (name, ship address, published host port) of colour specs."""
+    return _bluegreen.backends(list(specs or []), port or None)
+
+
+def bluegreen_plan(services, frontends, blue_running=None, action="deploy"):
+    """Per service: the live colour and the colour this run brings up."""
+    return _bluegreen.plan(list(services or []), list(frontends or []), list(blue_running or []), str(action))
+
+
+def bluegreen_specs(specs, plan, which, frontends, port_offset=10000, tag=None, check_wait=30):
+    """The specs of the new (or live) colour of the planned services."""
+    return _bluegreen.plan_specs(
+        list(specs or []), dict(plan or {}), str(which), dict(frontends or {}), port_offset=int(port_offset), tag=tag or None, check_wait=int(check_wait)
+    )
+
+
+def bluegreen_frontends(plan, frontends, specs):
+    """The proxy frontends routing each planned service to its new colour."""
+    return _bluegreen.frontends(dict(plan or {}), dict(frontends or {}), list(specs or []))
+
+
+FILTERS = {
+    "colour_specs": colour_specs,
+    "proxy_backends": proxy_backends,
+    "bluegreen_plan": bluegreen_plan,
+    "bluegreen_specs": bluegreen_specs,
+    "bluegreen_frontends": bluegreen_frontends,
+}
+
+
+class FilterModule:
+    def filters(self):
+        return {name: _guard(func) for name, func in FILTERS.items()}

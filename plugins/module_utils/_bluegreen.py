@@ -1,0 +1,187 @@
+# Copyright (c) maestro.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""Blue/green colours of instance specs, proxy backends, and which colour a deploy starts: pure logic.
+
+Every instance has two colour slots on its ship:
+
+* ``blue`` is the instance exactly as the ships file describes it: its name and its host ports. So
+  instances started by ``maestro.docker.start`` (or by maestro-ng) are the blue colour, and the first
+  blue/green deploy of such a service goes to green with nothing to migrate;
+* ``green`` is ``<name>-green``, with every published host port shifted by a fixed offset (10000 by
+  default), so both colours run side by side on one ship.
+
+The proxy's frontend for a service records which colour it routes to (the *live* colour); a deploy
+starts the other one, switches, and stops (but keeps) the old one, which ``rollback`` switches back to.
+"""
+
+from __future__ import annotations
+
+import copy
+
+COLOURS = ("blue", "green")
+LABEL_COLOUR = "maestro.colour"
+GREEN_SUFFIX = "-green"
+MAX_PORT = 65535
+
+
+class BlueGreenError(ValueError):
+    """Input that a blue/green deploy cannot work with; the message names the instance or service."""
+
+
+def other(colour: str) -> str:
+    return "green" if colour == "blue" else "blue"
+
+
+def colour_name(name: str, colour: str) -> str:
+    if colour not in COLOURS:
+        raise BlueGreenError(f"unknown colour {colour!r}: expected blue or green")
+    return name if colour == "blue" else f"{name}{GREEN_SUFFIX}"
+
+
+def _shift(external, offset: int, where: str):
+    """A published host port (int or "a-b") moved by offset; None (a random port) stays None."""
+    if external is None or offset == 0:
+        return external
+    if isinstance(external, str) and "-" in external:
+        low, high = (int(p) + offset for p in external.split("-", 1))
+        shifted, top = f"{low}-{high}", high
+    else:
+        shifted = top = int(external) + offset
+    if top > MAX_PORT:
+        raise BlueGreenError(f"{where}: host port {external} + offset {offset} is above {MAX_PORT}; lower maestro_bg_port_offset")
+    return shifted
+
+
+def _port(spec: dict, port: str | None) -> dict:
+    """The named port of a spec (the first published one when port is None)."""
+    ports = spec.get("ports") or []
+    if port is None:
+        published = [p for p in ports if p.get("external") is not None]
+        if not published:
+            raise BlueGreenError(f"instance {spec['name']} on ship {spec.get('ship')}: it publishes no port for the proxy to route to")
+        return published[0]
+    for entry in ports:
+        if entry.get("name") == port:
+            return entry
+    names = ", ".join(str(p.get("name")) for p in ports) or "none"
+    raise BlueGreenError(f"instance {spec['name']} on ship {spec.get('ship')}: no port named {port!r} (its ports: {names})")
+
+
+def colour_spec(spec: dict, colour: str, *, port_offset: int = 10000, tag: str | None = None, health: dict | None = None) -> dict:
+    """The spec of one colour of an instance.
+
+    ``tag`` replaces the image tag (and maestro's DOCKER_IMAGE/DOCKER_TAG variables). ``health``
+    (``{path, port, max_wait}``) adds an HTTP ``running`` check when the spec has none, so a colour
+    is never switched to without one.
+    """
+    if not isinstance(spec, dict) or not spec.get("name"):
+        raise BlueGreenError(f"an instance spec must be a dict with a name, got {spec!r:.80}")
+    out = copy.deepcopy(spec)
+    out["name"] = colour_name(spec["name"], colour)
+    out["labels"] = {**(spec.get("labels") or {}), LABEL_COLOUR: colour}
+    if colour == "green":
+        where = f"instance {spec['name']} on ship {spec.get('ship')}"
+        out["ports"] = [{**p, "external": _shift(p.get("external"), int(port_offset), where)} for p in spec.get("ports") or []]
+    if tag:
+        repository = spec.get("repository") or str(spec["image"]).rsplit(":", 1)[0]
+        out["image"], out["repository"], out["tag"] = f"{repository}:{tag}", repository, str(tag)
+        env = dict(out.get("env") or {})
+        if "DOCKER_IMAGE" in env:
+            env["DOCKER_IMAGE"] = out["image"]
+        if "DOCKER_TAG" in env:
+            env["DOCKER_TAG"] = str(tag)
+        out["env"] = env
+    if health and health.get("path"):
+        lifecycle = dict(out.get("lifecycle") or {})
+        if not lifecycle.get("running"):
+            port = _port(out, health.get("port"))
+            check = {"type": "http", "port": port.get("name") or str(port["exposed"]), "path": health["path"], "max_wait": int(health.get("max_wait") or 30)}
+            lifecycle["running"] = [check]
+            out["lifecycle"] = lifecycle
+    return out
+
+
+def colour_specs(specs, colour: str, **kwargs) -> list[dict]:
+    return [colour_spec(spec, colour, **kwargs) for spec in specs or []]
+
+
+def backends(specs, port: str | None = None) -> list[dict]:
+    """Proxy backends for colour specs: the ship's address and the published host port."""
+    result = []
+    for spec in specs or []:
+        entry = _port(spec, port)
+        external = entry.get("external")
+        if external is None or (isinstance(external, str) and "-" in external):
+            raise BlueGreenError(f"instance {spec['name']} on ship {spec.get('ship')}: port {entry.get('name')} needs one fixed host port for the proxy")
+        address = spec.get("ship_ip")
+        if not address:
+            raise BlueGreenError(f"instance {spec['name']}: its spec has no ship_ip, the address the proxy sends traffic to")
+        result.append({"name": spec["name"], "address": str(address), "port": int(external)})
+    return sorted(result, key=lambda b: b["name"])
+
+
+def plan(services, frontends, blue_running, action: str = "deploy") -> dict:
+    """Which colour is live and which one this run brings up, per service.
+
+    ``frontends``: the proxy's stored frontends (``name``, ``colour``). ``blue_running``: the services
+    with at least one blue instance running on some ship. The live colour is the one the proxy routes
+    to; with no frontend yet, blue when blue instances run (started outside a blue/green deploy), else
+    none. A deploy brings up the other colour (blue when none is live); a rollback needs a live colour.
+    """
+    routed = {f.get("name"): f.get("colour") for f in frontends or [] if f.get("colour") in COLOURS}
+    result = {}
+    for service in services:
+        live = routed.get(service)
+        if live is None and service in (blue_running or ()):
+            live = "blue"
+        if action == "rollback" and live is None:
+            raise BlueGreenError(f"service {service}: the proxy routes to no colour of it yet, there is nothing to roll back to")
+        result[service] = {"live": live, "new": other(live) if live else "blue"}
+    return result
+
+
+def _frontend_cfg(frontends_cfg: dict, service: str) -> dict:
+    cfg = (frontends_cfg or {}).get(service)
+    if not isinstance(cfg, dict) or not cfg.get("port"):
+        raise BlueGreenError(f"service {service}: maestro_proxy.frontends.{service} must give at least the port the proxy listens on")
+    return cfg
+
+
+def plan_specs(specs, plan_by_service: dict, which: str, frontends_cfg: dict, *, port_offset: int = 10000, tag: str | None = None, check_wait: int = 30):
+    """The specs of the ``which`` (``new`` or ``live``) colour of every spec whose service is in the plan.
+
+    Services whose ``live`` colour is none give no live specs. The new colour gets ``tag`` and, from
+    the service's frontend, a health check on ``health_path`` when the spec has no running check.
+    """
+    out = []
+    for spec in specs or []:
+        entry = plan_by_service.get(spec.get("service"))
+        colour = (entry or {}).get(which)
+        if not colour:
+            continue
+        cfg = _frontend_cfg(frontends_cfg, spec["service"])
+        health = {"path": cfg.get("health_path"), "port": cfg.get("backend_port"), "max_wait": check_wait} if which == "new" else None
+        out.append(colour_spec(spec, colour, port_offset=port_offset, tag=tag if which == "new" else None, health=health))
+    return out
+
+
+def frontends(plan_by_service: dict, frontends_cfg: dict, specs) -> list[dict]:
+    """The proxy frontends that route each planned service to its new colour (specs: every ship's)."""
+    result = []
+    for service in sorted(plan_by_service):
+        cfg = _frontend_cfg(frontends_cfg, service)
+        colour = plan_by_service[service]["new"]
+        members = [s for s in specs or [] if s.get("service") == service and (s.get("labels") or {}).get(LABEL_COLOUR) == colour]
+        if not members:
+            raise BlueGreenError(f"service {service}: no instance of the {colour} colour to route to")
+        frontend = {"name": service, "port": int(cfg["port"]), "colour": colour, "backends": backends(members, cfg.get("backend_port"))}
+        for key in ("mode", "health_path", "balance"):
+            if cfg.get(key):
+                frontend[key] = cfg[key]
+        result.append(frontend)
+    return result
