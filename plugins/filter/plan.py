@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.maestro.docker.plugins.module_utils._config import ConfigError, MissingLibraryError, SelectionError, load
 from ansible_collections.maestro.docker.plugins.module_utils._config_plan import plan as make_plan
@@ -21,15 +22,35 @@ def plan(
     container_filter=None,
     concurrency=None,
     only=None,
+    errors="strict",
 ):
-    """The plan of ``command`` over the ships file at ``path`` (see module_utils/_config_plan.py)."""
+    """The plan of ``command`` over the ships file at ``path`` (see module_utils/_config_plan.py).
+
+    ``errors="return"`` returns ``{"error": message}`` instead of raising, so that a playbook can fail
+    with the message alone rather than with the templating error wrapped around it.
+    """
+    if errors not in ("strict", "return"):
+        raise AnsibleFilterError(f"plan: errors must be strict or return, not {errors!r}")
+    try:
+        return _plan(path, command, things, with_dependencies, ignore_dependencies, ship_filter, container_filter, concurrency, only)
+    except AnsibleFilterError as exc:
+        if errors == "return":
+            return {"error": exc.message}
+        raise
+
+
+def _plan(path, command, things, with_dependencies, ignore_dependencies, ship_filter, container_filter, concurrency, only):
+    try:
+        # Extra variables arrive as strings: "false" must be false.
+        flags = {"with_dependencies": boolean(with_dependencies, strict=True), "ignore_dependencies": boolean(ignore_dependencies, strict=True)}
+    except TypeError as exc:
+        raise AnsibleFilterError(f"maestro {command}: {exc}") from None
     try:
         return make_plan(
             load(str(path)),
             str(command),
             things=things,
-            with_dependencies=bool(with_dependencies),
-            ignore_dependencies=bool(ignore_dependencies),
+            **flags,
             ship_filter=ship_filter,
             container_filter=container_filter,
             concurrency=concurrency,

@@ -44,3 +44,22 @@ def test_bad_file_names_it(path):
     path.write_text(FILE.replace("requires: [db]", "requires: [dbx]"))
     with pytest.raises(AnsibleFilterError, match=r"^plan of .*maestro.yaml: .*maestro.yaml:5: services.web.requires"):
         FilterModule().filters()["plan"](path, "start")
+
+
+@pytest.mark.parametrize(("value", "expected"), [("false", ["web-1"]), ("no", ["web-1"]), (False, ["web-1"]), ("true", ["db-1", "web-1"]), (1, ["db-1", "web-1"])])
+def test_flags_given_as_strings(path, value, expected):
+    """Extra variables (-e maestro_with_dependencies=false) arrive as strings."""
+    assert FilterModule().filters()["plan"](path, "start", things="web-1", with_dependencies=value)["instances"] == expected
+
+
+def test_bad_flag(path):
+    with pytest.raises(AnsibleFilterError, match=r"^maestro start: The value 'maybe' is not a valid boolean"):
+        FilterModule().filters()["plan"](path, "start", ignore_dependencies="maybe")
+
+
+def test_errors_return_gives_the_message_alone(path):
+    plan = FilterModule().filters()["plan"]
+    assert plan(path, "start", things="wbe", errors="return") == {"error": "maestro start: wbe is neither a service nor an instance (did you mean 'web'?)"}
+    assert "error" not in plan(path, "start", things="web", errors="return")
+    with pytest.raises(AnsibleFilterError, match="errors must be strict or return, not 'ignore'"):
+        plan(path, "start", errors="ignore")
