@@ -15,6 +15,7 @@ from ansible_collections.maestro.docker.plugins.module_utils._config_plan import
 def plan(
     path,
     command,
+    *,
     things=None,
     with_dependencies=False,
     ignore_dependencies=False,
@@ -32,14 +33,24 @@ def plan(
     if errors not in ("strict", "return"):
         raise AnsibleFilterError(f"plan: errors must be strict or return, not {errors!r}")
     try:
-        return _plan(path, command, things, with_dependencies, ignore_dependencies, ship_filter, container_filter, concurrency, only)
+        return _plan(
+            path,
+            command,
+            things=things,
+            with_dependencies=with_dependencies,
+            ignore_dependencies=ignore_dependencies,
+            ship_filter=ship_filter,
+            container_filter=container_filter,
+            concurrency=concurrency,
+            only=only,
+        )
     except AnsibleFilterError as exc:
         if errors == "return":
             return {"error": exc.message}
         raise
 
 
-def _plan(path, command, things, with_dependencies, ignore_dependencies, ship_filter, container_filter, concurrency, only):
+def _plan(path, command, *, with_dependencies, ignore_dependencies, **options):
     try:
         # Extra variables arrive as strings: "false" must be false.
         flags = {"with_dependencies": boolean(with_dependencies, strict=True), "ignore_dependencies": boolean(ignore_dependencies, strict=True)}
@@ -49,12 +60,8 @@ def _plan(path, command, things, with_dependencies, ignore_dependencies, ship_fi
         return make_plan(
             load(str(path)),
             str(command),
-            things=things,
             **flags,
-            ship_filter=ship_filter,
-            container_filter=container_filter,
-            concurrency=concurrency,
-            only=only,
+            **options,
         )
     except SelectionError as exc:
         raise AnsibleFilterError(f"maestro {command}: {exc}") from None

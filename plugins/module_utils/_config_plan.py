@@ -80,7 +80,7 @@ def _chunks(per_ship: dict, size: int) -> list[dict]:
     return out
 
 
-def select(config, command, things=None, with_dependencies=False, ignore_dependencies=False, ship_filter=None, container_filter=None, only=None) -> list:
+def select(config, command, *, things=None, with_dependencies=False, ignore_dependencies=False, ship_filter=None, container_filter=None, only=None) -> list:
     """The instance names a command acts on, sorted (see the module docstring)."""
     if command not in COMMANDS:
         raise SelectionError("unknown command %r: one of %s" % (command, ", ".join(COMMANDS)))
@@ -106,6 +106,7 @@ def select(config, command, things=None, with_dependencies=False, ignore_depende
 def plan(
     config,
     command,
+    *,
     things=None,
     with_dependencies=False,
     ignore_dependencies=False,
@@ -115,7 +116,16 @@ def plan(
     only=None,
 ) -> dict:
     """The plan of a command over a loaded ships file (see the module docstring)."""
-    selected = select(config, command, things, with_dependencies, ignore_dependencies, ship_filter, container_filter, only)
+    selected = select(
+        config,
+        command,
+        things=things,
+        with_dependencies=with_dependencies,
+        ignore_dependencies=ignore_dependencies,
+        ship_filter=ship_filter,
+        container_filter=container_filter,
+        only=only,
+    )
     if command == "logs" and len(selected) != 1:
         what = ", ".join(split_things(things)) or "every service"
         found = ", ".join(selected) if selected else "none"
@@ -123,11 +133,13 @@ def plan(
     if concurrency is not None and int(concurrency) < 1:
         raise SelectionError("concurrency must be at least 1, not %s" % concurrency)
 
-    if ignore_dependencies or command in UNORDERED:
-        forward = [selected] if selected else []
+    if not selected:
+        levels = []
+    elif ignore_dependencies or command in UNORDERED:
+        levels = [selected]
     else:
-        forward = config.instance_levels(selected)
-    forward = [_by_ship(config, level) for level in forward]
+        levels = config.instance_levels(selected)
+    forward = [_by_ship(config, level) for level in levels]
 
     steps = []
     if command == "deptree":

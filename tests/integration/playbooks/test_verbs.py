@@ -365,6 +365,8 @@ def test_pull_and_clean(stack):
     out = stack.ok("pull", "-vvv")
     assert "maestro pull: 4 instance(s) in 2 step(s)" in out
     assert stack.password not in out  # the registry password of the ships file
+    out = stack.ok("start", "-vvv", "--diff", "-e", "maestro_refresh_images=true")  # pulls with the credentials again
+    assert stack.password not in out
     out = stack.ok("clean")  # everything runs: nothing to remove
     assert {name: stack.state(name) for name in stack.ship_of} == dict.fromkeys(stack.ship_of, "running")
     stack.ok("stop", "-e", "maestro_things=web")

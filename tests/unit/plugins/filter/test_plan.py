@@ -46,7 +46,9 @@ def test_bad_file_names_it(path):
         FilterModule().filters()["plan"](path, "start")
 
 
-@pytest.mark.parametrize(("value", "expected"), [("false", ["web-1"]), ("no", ["web-1"]), (False, ["web-1"]), ("true", ["db-1", "web-1"]), (1, ["db-1", "web-1"])])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("false", ["web-1"]), ("no", ["web-1"]), (False, ["web-1"]), ("true", ["db-1", "web-1"]), (1, ["db-1", "web-1"])]
+)
 def test_flags_given_as_strings(path, value, expected):
     """Extra variables (-e maestro_with_dependencies=false) arrive as strings."""
     assert FilterModule().filters()["plan"](path, "start", things="web-1", with_dependencies=value)["instances"] == expected

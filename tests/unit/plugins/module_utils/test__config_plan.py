@@ -101,7 +101,11 @@ def test_select(stack, command, kwargs, expected):
                 ("start", {"host1": ["web-1"], "host2": ["web-2", "web-3"]}, None),
             ],
         ),
-        ("pull", {"things": "web", "with_dependencies": True}, [("pull", {"host1": ["db-1"]}, None), ("pull", {"host1": ["web-1"], "host2": ["web-2", "web-3"]}, None)]),
+        (
+            "pull",
+            {"things": "web", "with_dependencies": True},
+            [("pull", {"host1": ["db-1"]}, None), ("pull", {"host1": ["web-1"], "host2": ["web-2", "web-3"]}, None)],
+        ),
         ("clean", {"things": "web-1,db"}, [("clean", {"host1": ["db-1"]}, None), ("clean", {"host1": ["web-1"]}, None)]),
         # reverse for stop and kill
         (
@@ -116,7 +120,11 @@ def test_select(stack, command, kwargs, expected):
         ("kill", {"things": "db,web-2"}, [("kill", {"host2": ["web-2"]}, None), ("kill", {"host1": ["db-1"]}, None)]),
         # ignore_dependencies: one level
         ("stop", {"things": "db,web-2", "ignore_dependencies": True}, [("stop", {"host1": ["db-1"], "host2": ["web-2"]}, None)]),
-        ("start", {"things": ["web"], "with_dependencies": True, "ignore_dependencies": True}, [("start", {"host1": ["db-1", "web-1"], "host2": ["web-2", "web-3"]}, None)]),
+        (
+            "start",
+            {"things": ["web"], "with_dependencies": True, "ignore_dependencies": True},
+            [("start", {"host1": ["db-1", "web-1"], "host2": ["web-2", "web-3"]}, None)],
+        ),
         # status, logs: one step; deptree: none
         ("status", {"things": "web,db"}, [("status", {"host1": ["db-1", "web-1"], "host2": ["web-2", "web-3"]}, None)]),
         ("logs", {"things": "web-3"}, [("logs", {"host2": ["web-3"]}, None)]),
