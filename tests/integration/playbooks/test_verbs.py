@@ -258,7 +258,7 @@ def test_start_replaces_stopped_containers_unless_reuse(stack):
     for web in stack.webs:
         assert after[web] != stopped[web], f"{web} was not replaced"
         assert stack.state(web) == "running"
-    assert [action for _, action, _ in stack.events(since)] == ["start"] * 3
+    assert [event[1] for event in stack.events(since)] == ["start"] * 3
 
 
 def test_restart_stops_dependents_first_and_starts_dependencies_first(stack):
