@@ -390,6 +390,19 @@ def test_unknown_thing_is_one_line_without_traceback(stack):
     assert "Start, step" not in proc.output  # nothing ran
 
 
+def test_an_inventory_read_with_other_environment_variables_is_refused(stack, tmp_path):
+    """The plan reads maestro_config_file again; an instance the inventory does not have must not be skipped silently."""
+    (tmp_path / "envdep.maestro.yaml").write_text(
+        f"__maestro:\n  schema: 2\n  extends: {stack.file}\nservices:\n"
+        f"  extra:\n    image: busybox\n    instances:\n      {stack.prefix}-x-{{{{ env.SUFFIX | default('a') }}}}: {{ship: {stack.ship1}}}\n"
+    )
+    (tmp_path / "env.ships.yml").write_text("plugin: maestro.docker.ships\npath: envdep.maestro.yaml\nenviron: {SUFFIX: b}\n")
+    proc = stack.play("start", "-e", "maestro_things=extra", ships_file=tmp_path / "env.ships.yml")
+    assert proc.returncode != 0
+    assert f"maestro start: {stack.prefix}-x-a on ship {stack.ship1}, named by {tmp_path / 'envdep.maestro.yaml'}, not in the inventory" in proc.output
+    assert "Start, step" not in proc.output
+
+
 def test_failing_start_stops_later_levels_and_names_ship_and_instance(stack):
     fdb, fweb = f"{stack.prefix}-fdb-1", f"{stack.prefix}-fweb-1"
     proc = stack.play("start", ships_file=stack.failing_file)
