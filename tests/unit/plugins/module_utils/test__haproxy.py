@@ -81,7 +81,7 @@ def test_render_is_deterministic_and_stores_the_frontends_in_its_first_line():
     frontends = h.merge([], h.normalize([fe("web", 8000, [server()], colour="green", health_path="/health"), fe("db", 5432, mode="tcp")]))
     text = h.render(frontends, drain_timeout=12)
     assert text == h.render(h.merge([], list(reversed(frontends))), drain_timeout=12)
-    first, *_ = text.splitlines()
+    first = text.splitlines()[0]
     assert first.startswith("# maestro-state: ")
     assert json.loads(first[len("# maestro-state: ") :]) == {"version": 1, "frontends": frontends}
     assert "    hard-stop-after 12s\n" in text
