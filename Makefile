@@ -16,10 +16,10 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 .PHONY: help
 help:
 	@echo "make demo        set up everything, start the local fleet and run the main job"
-	@echo "make test        set up everything and run lint, unit and integration tests"
+	@echo "make test        set up everything and run lint, unit, integration and molecule tests"
 	@echo "make fleet       start the local fleet of ships (SHIPS=$(SHIPS)); reuses a running one"
 	@echo "make fleet-down  remove everything the fleet made"
-	@echo "make lint | unit | integration | sanity   one part of make test"
+	@echo "make lint | unit | integration | molecule | sanity   one part of make test"
 	@echo "make bench       benchmark against maestro-ng, community.docker and the floor (BENCH_SHIPS=$(BENCH_SHIPS) ships; not part of make test)"
 
 ## System packages (Debian), installed only when a command is missing.
@@ -57,8 +57,8 @@ fleet-down:
 	@$(PYTHON) tests/fleet/fleet.py down
 
 ## Tests.
-.PHONY: test lint unit integration sanity
-test: lint unit integration
+.PHONY: test lint unit integration molecule sanity
+test: lint unit integration molecule
 
 lint: venv
 	ruff check .
@@ -85,6 +85,15 @@ $(SSHD_ROOT)/usr/sbin/sshd:
 integration: fleet $(SSHD_ROOT)/usr/sbin/sshd
 	FLEET_SSHD=$(CURDIR)/$(SSHD_ROOT)/usr/sbin/sshd FLEET_SSHD_LIBS=$$(echo $(CURDIR)/$(SSHD_ROOT)/usr/lib/*-linux-gnu) \
 	  pytest tests/integration -q -rs
+
+# The Molecule scenarios of the roles (extensions/molecule/README.md). The default scenario brings up a fleet of its
+# own (MOLECULE_FLEET_PREFIX=mdm, MOLECULE_FLEET_SUBNET=10.231.9, state in .fleet-molecule/) and takes it down at the
+# end. Molecule's state is kept in .cache/molecule and cleared first, so that an interrupted run's "created" state
+# never makes it skip create; fleet.py up then reuses a running fleet or cleans a half-made one.
+MOLECULE_STATE := $(CURDIR)/.cache/molecule
+molecule: deps venv
+	rm -rf $(MOLECULE_STATE)
+	MOLECULE_EPHEMERAL_DIRECTORY=$(MOLECULE_STATE) molecule test --all
 
 ## The main job on the local fleet.
 .PHONY: demo

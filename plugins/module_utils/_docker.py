@@ -16,10 +16,13 @@ plugins use the adapter in ``plugin_utils/_docker.py`` that raises ``AnsibleErro
 
 from __future__ import annotations
 
+import io
 import os
 import shlex
 import shutil
+import tarfile
 import tempfile
+import time
 import traceback
 from urllib.parse import urlparse
 
@@ -247,9 +250,35 @@ class ShipClient:
         data = self.call("asking the registry for the digest of image", ref, self.api.inspect_distribution, ref, auth_config=auth_config)
         return data["Descriptor"]["digest"]
 
-    def logs(self, name: str, tail: int | str) -> str:
-        raw = self.call("reading logs of container", name, self.api.logs, name, stdout=True, stderr=True, tail=tail, timestamps=False)
+    def logs(self, name: str, tail: int | str, since: float | None = None) -> str:
+        """The last ``tail`` lines of the container's output (only those since the epoch time ``since``, if given)."""
+        kwargs = {"since": since} if since is not None else {}
+        raw = self.call("reading logs of container", name, self.api.logs, name, stdout=True, stderr=True, tail=tail, timestamps=False, **kwargs)
         return raw.decode("utf-8", errors="replace")
+
+    def read_file(self, name: str, path: str) -> str | None:
+        """The text of one file in a container (running or not), or None when it has no such file."""
+
+        def _read():
+            try:
+                stream, _stat = self.api.get_archive(name, path)
+            except NotFound as exc:
+                if "No such container" in _cause_text(exc):
+                    raise
+                return None
+            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+                member = tar.next()
+                handle = tar.extractfile(member) if member is not None else None
+                return handle.read().decode("utf-8", errors="replace") if handle is not None else None
+
+        return self.call(f"reading {path} in container", name, _read)
+
+    def processes(self, name: str) -> list[dict]:
+        """The processes of a running container (Docker's ``top``): [{pid, ppid, cmd}], host PIDs."""
+        top = self.call("listing the processes of container", name, self.api.top, name)
+        titles = top.get("Titles") or []
+        rows = [dict(zip(titles, row, strict=False)) for row in top.get("Processes") or []]
+        return [{"pid": int(r["PID"]), "ppid": int(r.get("PPID") or 0), "cmd": r.get("CMD") or r.get("COMMAND") or ""} for r in rows]
 
     # ---- writes -------------------------------------------------------------------------------
     def pull(self, repository: str, tag: str, auth_config: dict | None = None) -> None:
@@ -265,6 +294,35 @@ class ShipClient:
     def create(self, name: str, config: dict) -> str:
         return self.call("creating container", name, self.api.create_container_from_config, config, name=name)["Id"]
 
+    def create_unless_exists(self, name: str, config: dict) -> str | None:
+        """Create a container; None when the name is taken (the daemon's 409 Conflict: an atomic test-and-set)."""
+        try:
+            return self.api.create_container_from_config(config, name=name)["Id"]
+        except APIError as exc:
+            if getattr(exc, "status_code", None) == 409:
+                return None
+            raise DockerFailure("creating container", name, self.ship, _strip_sdk(exc), traceback.format_exc()) from exc
+        except (DockerException, RequestException, OSError, ValueError) as exc:
+            raise DockerFailure("creating container", name, self.ship, _strip_sdk(exc), traceback.format_exc()) from exc
+
+    def import_image(self, data: bytes, repository: str, tag: str) -> None:
+        """Make an image from a root file system tarball (no registry involved)."""
+        self.call("importing image", f"{repository}:{tag}", self.api.import_image_from_data, data, repository=repository, tag=tag)
+
+    def write_file(self, name: str, path: str, text: str, mode: int = 0o644) -> None:
+        """Write one file into a container (running or not) through the archive API; its directory must exist."""
+        directory, _sep, filename = path.rpartition("/")
+        data = text.encode("utf-8")
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            info = tarfile.TarInfo(filename)
+            info.size, info.mode, info.mtime = len(data), mode, int(time.time())
+            tar.addfile(info, io.BytesIO(data))
+        self.call(f"writing {path} in container", name, self.api.put_archive, name, directory or "/", buf.getvalue())
+
+    def signal(self, name: str, signal: str) -> None:
+        self.call(f"sending {signal} to container", name, self.api.kill, name, signal=signal)
+
     def connect_network(self, name: str, network: str, aliases: list | None) -> None:
         self.call(f"connecting to network {network} container", name, self.api.connect_container_to_network, name, network, aliases=aliases or None)
 
@@ -277,9 +335,15 @@ class ShipClient:
     def kill(self, name: str) -> None:
         self.call("killing container", name, self.api.kill, name, signal="SIGKILL")
 
-    def remove(self, name: str) -> None:
+    def remove(self, name: str, missing_ok: bool = False) -> None:
         """Remove a stopped container with its anonymous volumes (named volumes stay)."""
-        self.call("removing container", name, self.api.remove_container, name, v=True)
+        try:
+            self.api.remove_container(name, v=True)
+        except NotFound as exc:
+            if not missing_ok:
+                raise DockerFailure("removing container", name, self.ship, _strip_sdk(exc), traceback.format_exc()) from exc
+        except (DockerException, RequestException, OSError) as exc:
+            raise DockerFailure("removing container", name, self.ship, _strip_sdk(exc), traceback.format_exc()) from exc
 
     def exec_run(self, name: str, command: list[str]) -> tuple[int, str]:
         def _exec():

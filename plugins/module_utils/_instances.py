@@ -27,7 +27,7 @@ from ._docker import BatchFailure, DockerFailure
 from ._registry import Puller, image_summary, registry_passwords, split_ref
 
 STATES = ("started", "stopped", "present", "absent")
-RECREATE = ("never", "changed", "always")
+RECREATE = ("never", "stopped", "changed", "always")
 PULL = ("missing", "always", "never")
 
 
@@ -187,7 +187,9 @@ class InstanceBatch:
             return
 
         running = _running(container)
-        may_recreate = container is None or recreate != "never" or not running
+        may_recreate = container is None or not running or recreate in ("changed", "always")
+        # stopped: maestro start without --reuse, a stopped container is replaced by a fresh one
+        renew = container is not None and not running and recreate == "stopped"
         image, pulled = self._image(spec, pull, needed=may_recreate)
         if pulled and pulled["changed"]:
             result["changed"] = True
@@ -205,12 +207,12 @@ class InstanceBatch:
             elif want_id and want_id != container.get("Image"):
                 drift.append({"option": "image", "path": "Image", "wanted": f"{spec['image']} ({want_id[:19]})", "actual": container.get("Image", "")[:19]})
         result["drift"] = [d["option"] for d in drift]
-        if image is None and not self.check_mode and (container is None or may_recreate and (drift or recreate == "always")):
+        if image is None and not self.check_mode and (container is None or may_recreate and (drift or renew or recreate == "always")):
             raise DockerFailure(
                 "finding image", spec["image"], self.client.ship, "the image is not on the ship" + (" and pull is never" if pull == "never" else "")
             )
 
-        do_create = container is None or recreate == "always" or (bool(drift) and (recreate == "changed" or not running))
+        do_create = container is None or recreate == "always" or renew or (bool(drift) and (recreate == "changed" or not running))
         was_running = running
         if state == "started" and not running:
             self._checks(spec, result, "pre-start", checks)

@@ -13,7 +13,7 @@ plugins run in-process (plugins/plugin_utils/_action.py): same argspec, same cod
 
 from __future__ import annotations
 
-from . import _spec
+from . import _haproxy, _lock, _proxy, _spec
 from ._docker import DockerFailure, ShipClient, new_module
 from ._instances import PULL, RECREATE, STATES, InstanceBatch
 from ._lifecycle import STATES as CHECK_STATES
@@ -27,6 +27,26 @@ INSTANCES_ARGS = {
 # are registered as no_log values when the module starts (no_log on the whole dict would mask registry
 # host names everywhere, image references included).
 REGISTRIES_ARG = {"registries": {"type": "dict", "default": {}, "no_log": False}}
+
+# One frontend of maestro.docker.proxy; _haproxy.normalize checks what an argspec cannot (names, ports, paths).
+PROXY_FRONTEND_OPTIONS = {
+    "name": {"type": "str", "required": True},
+    "port": {"type": "int", "required": True},
+    "mode": {"type": "str", "choices": list(_haproxy.MODES), "default": "http"},
+    "backends": {
+        "type": "list",
+        "elements": "dict",
+        "default": [],
+        "options": {
+            "name": {"type": "str", "required": True},
+            "address": {"type": "str", "required": True},
+            "port": {"type": "int", "required": True},
+        },
+    },
+    "colour": {"type": "str"},
+    "health_path": {"type": "str"},
+    "balance": {"type": "str", "choices": list(_haproxy.BALANCE), "default": "roundrobin"},
+}
 
 ARGUMENT_SPECS: dict[str, dict] = {
     "image_pull": {
@@ -49,6 +69,30 @@ ARGUMENT_SPECS: dict[str, dict] = {
     "instance_check": {**INSTANCES_ARGS, "state": {"type": "str", "choices": list(CHECK_STATES), "default": "running"}},
     "instance_info": {**INSTANCES_ARGS, "probe_ports": {"type": "bool", "default": True}},
     "instance_logs": {**INSTANCES_ARGS, "lines": {"type": "int", "default": 100}},
+    "proxy": {
+        "name": {"type": "str", "default": "maestro-proxy"},
+        "image": {"type": "str"},
+        "state": {"type": "str", "choices": list(_proxy.STATES), "default": "present"},
+        "network_mode": {"type": "str", "default": "host"},
+        "user": {"type": "str"},
+        "environment": {"type": "str"},
+        "frontends": {"type": "list", "elements": "dict", "default": [], "options": PROXY_FRONTEND_OPTIONS},
+        "purge": {"type": "bool", "default": False},
+        "drain_timeout": {"type": "int", "default": 30},
+        "keepalive": {"type": "bool", "default": False},
+        **REGISTRIES_ARG,
+    },
+    "proxy_info": {"name": {"type": "str", "default": "maestro-proxy"}},
+    "lock": {
+        "name": {"type": "str", "default": "maestro-lock"},
+        "state": {"type": "str", "choices": list(_lock.STATES), "default": "present"},
+        "who": {"type": "str"},
+        "what": {"type": "str"},
+        # not a secret: it is a label of the lock container, readable by anyone who can reach the Docker API
+        "token": {"type": "str", "no_log": False},
+        "force": {"type": "bool", "default": False},
+        "wait": {"type": "int", "default": 0},
+    },
 }
 
 
@@ -72,6 +116,9 @@ OPERATIONS = {
     "instance_check": lambda client, p, check_mode: _batch(client, p, check_mode).run_checks(p["state"]),
     "instance_info": lambda client, p, check_mode: _batch(client, p, check_mode).info(p["probe_ports"]),
     "instance_logs": lambda client, p, check_mode: _batch(client, p, check_mode).logs(p["lines"]),
+    "proxy": _proxy.proxy,
+    "proxy_info": _proxy.proxy_info,
+    "lock": _lock.lock,
 }
 
 
@@ -95,6 +142,11 @@ def default_ship(params: dict) -> None:
 
 def shape(name: str, result: dict, diff: bool) -> dict:
     """Move per-item diffs into the task's diff (when asked for)."""
+    if "instances" not in result and "images" not in result:
+        # single-object modules put their own diff in the result
+        if not diff:
+            result.pop("diff", None)
+        return result
     if name == "image_pull":
         if diff:
             result["diff"] = {
@@ -133,6 +185,8 @@ def module_main(name: str) -> None:
         if value:
             module.no_log_values.add(str(value))
     result = execute(name, module.params, check_mode=module.check_mode, diff=module._diff, own_process=True)
+    for warning in result.pop("warnings", None) or []:
+        module.warn(warning)
     if result.pop("failed", False):
         msg = result.pop("msg")
         exception = result.pop("exception", None)

@@ -32,7 +32,7 @@ LABEL_INSTANCE = "maestro.instance"
 LABEL_HASH = "maestro.spec-hash"
 
 SPEC_KEYS = (
-    *("name", "service", "environment", "ship", "ship_ip", "image", "repository", "tag", "command", "env", "secret_env"),
+    *("name", "hostname", "service", "environment", "ship", "ship_ip", "image", "repository", "tag", "command", "env", "secret_env"),
     *("ports", "volumes", "container_volumes", "volumes_from", "links", "user", "privileged", "cap_add", "cap_drop"),
     *("extra_hosts", "network_mode", "networks", "restart", "dns", "stop_timeout", "limits", "log_driver", "log_opt"),
     *("workdir", "security_opt", "ulimits", "labels", "healthcheck", "init", "lifecycle", "requires", "wants_info", "omit"),
@@ -70,7 +70,8 @@ def _command(value, spec):
 
 
 def _hostname(value, spec):
-    return None if spec.get("network_mode") else value
+    """The spec's hostname (the loader sets it to the name), else the name; none with a network mode."""
+    return None if spec.get("network_mode") else (spec.get("hostname") or value)
 
 
 def parse_port_range(text: str) -> list[int]:

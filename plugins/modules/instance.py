@@ -50,12 +50,14 @@ options:
     default: started
   recreate:
     description:
-      - V(never) leaves a running container alone even when it drifted (maestro C(start)); a stopped container that
-        drifted is recreated, one that did not is started as it is.
+      - V(never) leaves a running container alone even when it drifted; a stopped container that drifted is
+        recreated, one that did not is started as it is (maestro C(start --reuse), with drift detection).
+      - V(stopped) leaves a running container alone as V(never) does, and replaces every stopped container by a new one,
+        drifted or not (maestro C(start) without C(--reuse)).
       - V(changed) recreates every container whose image or spec drifted (maestro C(restart --only-if-changed)).
       - V(always) recreates every container.
     type: str
-    choices: [never, changed, always]
+    choices: [never, stopped, changed, always]
     default: never
   pull:
     description:

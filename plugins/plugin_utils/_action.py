@@ -45,7 +45,12 @@ class DockerModuleAction(ActionBase):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         if not self._in_process(task_vars):
-            result.update(self._execute_module(module_name=f"maestro.docker.{self.MODULE}", module_args=self._task.args, task_vars=task_vars))
+            # as ansible.builtin.normal does: an async task runs the module under the async wrapper
+            wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
+            module_name = f"maestro.docker.{self.MODULE}"
+            result.update(self._execute_module(module_name=module_name, module_args=self._task.args, task_vars=task_vars, wrap_async=wrap_async))
+            if not wrap_async:
+                self._remove_tmp_path(self._connection._shell.tmpdir)
             return result
         spec = _docker.docker_argument_spec(_module.ARGUMENT_SPECS[self.MODULE])
         validated = ArgumentSpecValidator(spec, required_together=_docker.DOCKER_REQUIRED_TOGETHER).validate(dict(self._task.args))

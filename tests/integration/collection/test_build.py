@@ -53,3 +53,20 @@ def test_built_tarball_installs_and_resolves_by_fqcn(tmp_path):
             )
             assert docs.returncode == 0, docs.stderr
             assert sorted(json.loads(docs.stdout)) == expected
+
+    # every role renders its documentation, and every playbook resolves by FQCN, from the installed copy
+    roles = sorted(f"maestro.docker.{p.parent.parent.name}" for p in (REPO / "roles").glob("[!_]*/meta/argument_specs.yml"))
+    if roles:
+        docs = subprocess.run([str(BIN / "ansible-doc"), "-t", "role", "--json", *roles], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+        assert docs.returncode == 0, docs.stderr
+        assert sorted(json.loads(docs.stdout)) == roles
+    for playbook in sorted((REPO / "playbooks").glob("*.yml")):
+        check = subprocess.run(
+            [str(BIN / "ansible-playbook"), "--syntax-check", "-i", "localhost,", f"maestro.docker.{playbook.stem}"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert check.returncode == 0, f"maestro.docker.{playbook.stem}: {check.stdout}\n{check.stderr}"

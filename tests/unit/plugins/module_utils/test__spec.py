@@ -176,3 +176,21 @@ def test_networks_are_hashed_and_compared():
     assert _spec.compare(s, inspect) == []
     inspect["NetworkSettings"] = {"Networks": {"bridge": {}}}
     assert [d["option"] for d in _spec.compare(s, inspect)] == ["networks"]
+
+
+def test_every_spec_the_loader_makes_is_accepted(load):
+    """The modules take the loader's specs as they are (maestro_instances of the inventory)."""
+    config = load(
+        """\
+        name: t
+        ships: {s1: {ip: 10.0.0.1}}
+        services:
+          db: {image: "db:1", instances: {db-1: {ship: s1, ports: {p: 5432}}}}
+          web: {image: "web:1", requires: [db], instances: {web-1: {ship: s1, net: host}, web-2: {ship: s1, ports: {http: "8080:80"}}}}
+        """
+    )
+    assert set(config.instances["db-1"].spec) <= set(_spec.SPEC_KEYS)
+    configs = {name: _spec.container_config(instance.spec) for name, instance in config.instances.items()}
+    assert configs["db-1"]["Hostname"] == "db-1"
+    assert "Hostname" not in configs["web-1"]
+    assert configs["web-2"]["HostConfig"]["PortBindings"] == {"8080/tcp": [{"HostIp": "0.0.0.0", "HostPort": "80"}]}

@@ -1,0 +1,166 @@
+# Copyright (c) maestro.docker contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""What a maestro command acts on, and in which order: the plan that the orchestrate role runs.
+
+    plan(config, "restart", things=["web"], with_dependencies=True)
+
+Selection follows maestro-ng (reference §3, §3.1), with two deliberate differences:
+
+* ship and container filters also apply when dependencies are gathered (they filter the final set);
+* stop, kill and restart take service names without maestro-ng's ``-s``.
+
+No things means every service not marked ``omit`` (for ``status``, every service), with
+dependencies implied unless ``ignore_dependencies``. ``with_dependencies`` adds the transitive
+dependencies of the things' services for start, pull, clean and status, and their transitive
+dependents for stop, kill and restart. ``ignore_dependencies`` drops the ordering: one level.
+
+The result is plain data (JSON-serialisable), so that a playbook can loop over it:
+
+``instances``
+    the selected instance names, sorted;
+``ships``
+    ship -> its selected instance names, sorted;
+``steps``
+    what to do, in order: ``{action, ships: {ship: [names]}, delay}``. Every ship of a step acts at
+    the same time; a step starts when the previous one has finished on every ship. ``action`` is the
+    command, except for restart, which is stop steps (dependents first) then start steps
+    (dependencies first): maestro-ng restarted each container as a whole in reverse order, so a
+    dependent came back while its dependency was still old, then lost it (maestro-ng issue 186).
+    With ``concurrency`` a restart is rolling instead: level by level (dependencies first), chunks of
+    at most ``concurrency`` instances per ship are stopped then started. ``delay`` names the pause
+    to make before the step: ``None``, ``"stop_start"`` (restart: between stopping and starting) or
+    ``"step"`` (rolling restart: between chunks);
+``levels``
+    ``[step["ships"] for step in steps]``.
+"""
+
+from __future__ import annotations
+
+from ._config_errors import SelectionError
+
+COMMANDS = ("pull", "start", "stop", "kill", "restart", "clean", "status", "logs", "deptree")
+# Commands that gather dependents (and order in reverse) rather than dependencies.
+DEPENDENTS = ("stop", "kill", "restart")
+# Commands with one step over every selected instance: no ordering.
+UNORDERED = ("status", "logs", "deptree")
+
+
+def split_things(things) -> list[str]:
+    """Things given as a list, or as one comma-separated string; blanks dropped, order kept, no repeats."""
+    if things is None:
+        return []
+    items = things.split(",") if isinstance(things, str) else list(things)
+    result = []
+    for item in items:
+        name = str(item).strip()
+        if name and name not in result:
+            result.append(name)
+    return result
+
+
+def _by_ship(config, names) -> dict:
+    ships = {}
+    for name in sorted(names):
+        ships.setdefault(config.instances[name].ship, []).append(name)
+    return dict(sorted(ships.items()))
+
+
+def _chunks(per_ship: dict, size: int) -> list[dict]:
+    """Split ship -> names into rounds of at most ``size`` names per ship (rolling)."""
+    rounds = max((len(names) for names in per_ship.values()), default=0)
+    out = []
+    for start in range(0, rounds, size):
+        chunk = {ship: names[start : start + size] for ship, names in per_ship.items() if names[start : start + size]}
+        out.append(chunk)
+    return out
+
+
+def select(config, command, *, things=None, with_dependencies=False, ignore_dependencies=False, ship_filter=None, container_filter=None, only=None) -> list:
+    """The instance names a command acts on, sorted (see the module docstring)."""
+    if command not in COMMANDS:
+        raise SelectionError("unknown command %r: one of %s" % (command, ", ".join(COMMANDS)))
+    names = split_things(things)
+    if not names and command == "status":
+        names = sorted(config.services)
+    gather = bool(with_dependencies) or (not names and not ignore_dependencies)
+    if command in UNORDERED:
+        gather = bool(with_dependencies) and command == "status"
+    selected = config.expand(
+        names or None,
+        with_dependencies=gather and command not in DEPENDENTS,
+        with_dependents=gather and command in DEPENDENTS,
+        ship_filter=ship_filter or None,
+        container_filter=container_filter or None,
+    )
+    if only is not None:
+        keep = set(split_things(only))
+        selected = [name for name in selected if name in keep]
+    return selected
+
+
+def plan(
+    config,
+    command,
+    *,
+    things=None,
+    with_dependencies=False,
+    ignore_dependencies=False,
+    ship_filter=None,
+    container_filter=None,
+    concurrency=None,
+    only=None,
+) -> dict:
+    """The plan of a command over a loaded ships file (see the module docstring)."""
+    selected = select(
+        config,
+        command,
+        things=things,
+        with_dependencies=with_dependencies,
+        ignore_dependencies=ignore_dependencies,
+        ship_filter=ship_filter,
+        container_filter=container_filter,
+        only=only,
+    )
+    if command == "logs" and len(selected) != 1:
+        what = ", ".join(split_things(things)) or "every service"
+        found = ", ".join(selected) if selected else "none"
+        raise SelectionError("logs shows one instance: %s selects %d (%s); name one instance" % (what, len(selected), found))
+    if concurrency is not None and int(concurrency) < 1:
+        raise SelectionError("concurrency must be at least 1, not %s" % concurrency)
+
+    if not selected:
+        levels = []
+    elif ignore_dependencies or command in UNORDERED:
+        levels = [selected]
+    else:
+        levels = config.instance_levels(selected)
+    forward = [_by_ship(config, level) for level in levels]
+
+    steps = []
+    if command == "deptree":
+        pass
+    elif command != "restart":
+        levels = forward[::-1] if command in DEPENDENTS else forward
+        steps = [{"action": command, "ships": level, "delay": None} for level in levels]
+    elif concurrency:
+        for level in forward:
+            for chunk in _chunks(level, int(concurrency)):
+                steps.append({"action": "stop", "ships": chunk, "delay": "step" if steps else None})
+                steps.append({"action": "start", "ships": chunk, "delay": "stop_start"})
+    else:
+        steps = [{"action": "stop", "ships": level, "delay": None} for level in forward[::-1]]
+        steps += [{"action": "start", "ships": level, "delay": "stop_start" if i == 0 else None} for i, level in enumerate(forward)]
+
+    return {
+        "command": command,
+        "things": split_things(things),
+        "instances": selected,
+        "ships": _by_ship(config, selected),
+        "steps": steps,
+        "levels": [step["ships"] for step in steps],
+    }

@@ -1,0 +1,67 @@
+"""The plan filter over a real file (the planning itself is tested in test__config_plan)."""
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.maestro.docker.plugins.filter.plan import FilterModule
+
+FILE = """\
+name: t
+ships: {s1: {ip: 10.0.0.1}, s2: {ip: 10.0.0.2}}
+services:
+  db: {image: "db:1", instances: {db-1: {ship: s1}}}
+  web: {image: "web:1", requires: [db], instances: {web-1: {ship: s1}, web-2: {ship: s2}}}
+"""
+
+
+@pytest.fixture
+def path(tmp_path):
+    path = tmp_path / "maestro.yaml"
+    path.write_text(FILE)
+    return path
+
+
+def test_restart_plan(path):
+    result = FilterModule().filters()["plan"](path, "restart", things="web,db")
+    assert [(s["action"], s["ships"]) for s in result["steps"]] == [
+        ("stop", {"s1": ["web-1"], "s2": ["web-2"]}),
+        ("stop", {"s1": ["db-1"]}),
+        ("start", {"s1": ["db-1"]}),
+        ("start", {"s1": ["web-1"], "s2": ["web-2"]}),
+    ]
+
+
+def test_unknown_thing_is_one_line_naming_it(path):
+    with pytest.raises(AnsibleFilterError) as info:
+        FilterModule().filters()["plan"](path, "start", things=["wbe"])
+    assert info.value.message == "maestro start: wbe is neither a service nor an instance (did you mean 'web'?)"
+    assert info.value.__cause__ is None
+
+
+def test_bad_file_names_it(path):
+    path.write_text(FILE.replace("requires: [db]", "requires: [dbx]"))
+    with pytest.raises(AnsibleFilterError, match=r"^plan of .*maestro.yaml: .*maestro.yaml:5: services.web.requires"):
+        FilterModule().filters()["plan"](path, "start")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("false", ["web-1"]), ("no", ["web-1"]), (False, ["web-1"]), ("true", ["db-1", "web-1"]), (1, ["db-1", "web-1"])]
+)
+def test_flags_given_as_strings(path, value, expected):
+    """Extra variables (-e maestro_with_dependencies=false) arrive as strings."""
+    assert FilterModule().filters()["plan"](path, "start", things="web-1", with_dependencies=value)["instances"] == expected
+
+
+def test_bad_flag(path):
+    with pytest.raises(AnsibleFilterError, match=r"^maestro start: The value 'maybe' is not a valid boolean"):
+        FilterModule().filters()["plan"](path, "start", ignore_dependencies="maybe")
+
+
+def test_errors_return_gives_the_message_alone(path):
+    plan = FilterModule().filters()["plan"]
+    assert plan(path, "start", things="wbe", errors="return") == {"error": "maestro start: wbe is neither a service nor an instance (did you mean 'web'?)"}
+    assert "error" not in plan(path, "start", things="web", errors="return")
+    with pytest.raises(AnsibleFilterError, match="errors must be strict or return, not 'ignore'"):
+        plan(path, "start", errors="ignore")
