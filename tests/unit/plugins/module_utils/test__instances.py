@@ -25,7 +25,11 @@ def container(*, managed=True, running=False, cid="0123456789abcdef"):
         (container(running=True), None, "it is running; rename parks stopped containers only"),
         (container(running=True), container(), "it is running; rename parks stopped containers only"),
         (container(), container(cid="fedcba9876543210ff"), "the name web-1.parked is taken by container fedcba987654; remove that container first"),
-        (container(), container(managed=False, cid="aaaabbbbccccdddd"), "the name web-1.parked is taken by container aaaabbbbcccc; remove that container first"),
+        (
+            container(),
+            container(managed=False, cid="aaaabbbbccccdddd"),
+            "the name web-1.parked is taken by container aaaabbbbcccc; remove that container first",
+        ),
     ],
     ids=["absent", "absent-target-taken", "stopped", "unmanaged", "unmanaged-first", "running", "running-first", "taken", "taken-unmanaged"],
 )
