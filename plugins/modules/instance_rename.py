@@ -20,7 +20,7 @@ description:
   - A target name that is already taken is a failure; remove that container first, for example with
     M(maestro.docker.instance) and O(maestro.docker.instance#module:state=absent).
   - When the source container does not exist there is nothing to do; a second run therefore reports no change.
-  - Only the C(name) of each instance spec is used.
+  - Only the C(name) of each instance spec is used; the specs are validated as in the other instance modules (C(image) is required).
 extends_documentation_fragment:
   - maestro.docker.docker
   - maestro.docker.attributes
