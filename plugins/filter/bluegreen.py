@@ -22,9 +22,10 @@ def _guard(func):
     return wrapper
 
 
-def colour_specs(specs, colour, port_offset=10000, tag=None, health=None):
+def colour_specs(specs, colour, port_offset=10000, tag=None, health=None, name_suffix=""):
     """The specs of one colour (blue: as in the ships file; green: -green names, shifted host ports)."""
-    return _bluegreen.colour_specs(list(specs or []), str(colour), port_offset=int(port_offset), tag=tag or None, health=health or None)
+    out = _bluegreen.colour_specs(list(specs or []), str(colour), port_offset=int(port_offset), tag=tag or None, health=health or None)
+    return [{**spec, "name": spec["name"] + str(name_suffix or "")} for spec in out]
 
 
 def proxy_backends(specs, port=None):
@@ -37,10 +38,17 @@ def bluegreen_plan(services, frontends, blue_running=None, action="deploy"):
     return _bluegreen.plan(list(services or []), list(frontends or []), list(blue_running or []), str(action))
 
 
-def bluegreen_specs(specs, plan, which, frontends, port_offset=10000, tag=None, check_wait=30):
+def bluegreen_specs(specs, plan, which, frontends, *, port_offset=10000, tag=None, check_wait=30, name_suffix=""):
     """The specs of the new (or live) colour of the planned services."""
     return _bluegreen.plan_specs(
-        list(specs or []), dict(plan or {}), str(which), dict(frontends or {}), port_offset=int(port_offset), tag=tag or None, check_wait=int(check_wait)
+        list(specs or []),
+        dict(plan or {}),
+        str(which),
+        dict(frontends or {}),
+        port_offset=int(port_offset),
+        tag=tag or None,
+        check_wait=int(check_wait),
+        name_suffix=str(name_suffix or ""),
     )
 
 
@@ -49,7 +57,13 @@ def bluegreen_frontends(plan, frontends, specs):
     return _bluegreen.frontends(dict(plan or {}), dict(frontends or {}), list(specs or []))
 
 
+def bluegreen_stale(specs, infos):
+    """The services whose instances are not all running as their specs want."""
+    return _bluegreen.stale_services(list(specs or []), list(infos or []))
+
+
 FILTERS = {
+    "bluegreen_stale": bluegreen_stale,
     "colour_specs": colour_specs,
     "proxy_backends": proxy_backends,
     "bluegreen_plan": bluegreen_plan,

@@ -152,22 +152,47 @@ def _frontend_cfg(frontends_cfg: dict, service: str) -> dict:
     return cfg
 
 
-def plan_specs(specs, plan_by_service: dict, which: str, frontends_cfg: dict, *, port_offset: int = 10000, tag: str | None = None, check_wait: int = 30):
-    """The specs of the ``which`` (``new`` or ``live``) colour of every spec whose service is in the plan.
+def plan_specs(
+    specs,
+    plan_by_service: dict,
+    which: str,
+    frontends_cfg: dict,
+    *,
+    port_offset: int = 10000,
+    tag: str | None = None,
+    check_wait: int = 30,
+    name_suffix: str = "",
+):
+    """The specs of one colour of every spec whose service is in the plan.
 
-    Services whose ``live`` colour is none give no live specs. The new colour gets ``tag`` and, from
-    the service's frontend, a health check on ``health_path`` when the spec has no running check.
+    ``which``: ``new`` (the colour this run brings up, as wanted), ``live`` (the colour the proxy
+    routes to, as it is), or ``wanted-live`` (the live colour as this run wants it: when the live
+    containers already match it, the service is up to date and a deploy leaves it alone). Services
+    whose live colour is none give no live specs. The wanted specs get ``tag`` and, from the
+    service's frontend, a health check on ``health_path`` when the spec has no running check.
+    ``name_suffix`` is appended to the names (the parked older colour).
     """
+    if which not in ("new", "live", "wanted-live"):
+        raise BlueGreenError(f"unknown colour selection {which!r}: expected new, live or wanted-live")
+    wanted = which != "live"
     out = []
     for spec in specs or []:
         entry = plan_by_service.get(spec.get("service"))
-        colour = (entry or {}).get(which)
+        colour = (entry or {}).get("new" if which == "new" else "live")
         if not colour:
             continue
         cfg = _frontend_cfg(frontends_cfg, spec["service"])
-        health = {"path": cfg.get("health_path"), "port": cfg.get("backend_port"), "max_wait": check_wait} if which == "new" else None
-        out.append(colour_spec(spec, colour, port_offset=port_offset, tag=tag if which == "new" else None, health=health))
+        health = {"path": cfg.get("health_path"), "port": cfg.get("backend_port"), "max_wait": check_wait} if wanted else None
+        coloured = colour_spec(spec, colour, port_offset=port_offset, tag=tag if wanted else None, health=health)
+        coloured["name"] += name_suffix
+        out.append(coloured)
     return out
+
+
+def stale_services(specs, infos) -> list[str]:
+    """Services with an instance (of ``specs``) that is not running or differs from its spec (``infos``: instance_info results)."""
+    good = {i.get("name") for i in infos or [] if i.get("status") == "running" and not i.get("drift")}
+    return sorted({s["service"] for s in specs or [] if s.get("name") not in good})
 
 
 def frontends(plan_by_service: dict, frontends_cfg: dict, specs) -> list[dict]:

@@ -326,6 +326,9 @@ class ShipClient:
     def connect_network(self, name: str, network: str, aliases: list | None) -> None:
         self.call(f"connecting to network {network} container", name, self.api.connect_container_to_network, name, network, aliases=aliases or None)
 
+    def rename(self, name: str, new_name: str) -> None:
+        self.call("renaming container", f"{name} to {new_name}", self.api.rename, name, new_name)
+
     def start(self, name: str) -> None:
         self.call("starting container", name, self.api.start, name)
 

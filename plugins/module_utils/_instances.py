@@ -55,6 +55,19 @@ def _parse_time(text: str | None) -> datetime | None:
         return None
 
 
+def rename_refusal(source: dict | None, target_name: str, target: dict | None) -> str | None:
+    """Why the container ``source`` must not be renamed to ``target_name`` (None when it may be)."""
+    if source is None:
+        return None
+    if not _managed(source):
+        return f"it has no {_spec.LABEL_MANAGED}=true label; it is left untouched"
+    if _running(source):
+        return "it is running; rename parks stopped containers only"
+    if target is not None:
+        return f"the name {target_name} is taken by container {target['Id'][:12]}; remove that container first"
+    return None
+
+
 class InstanceBatch:
     """The instances given to one module call, all on the ship ``client`` talks to."""
 
@@ -282,6 +295,30 @@ class InstanceBatch:
                 self._act(result, "removed", self.client.remove, spec["name"])
                 result["status"] = "absent"
             result["diff"] = {"before": {"status": result["status_before"]}, "after": {"status": result["status"]}}
+
+        return self._each(work)
+
+    # ---- rename ------------------------------------------------------------------------------
+    def rename(self, from_suffix: str = "", to_suffix: str = "") -> dict:
+        """Rename each instance's stopped container name+from_suffix to name+to_suffix (park it, or put it back)."""
+        if from_suffix == to_suffix:
+            raise DockerFailure("renaming instances", None, self.client.ship, f"from_suffix and to_suffix are both {from_suffix!r}: nothing would be renamed")
+
+        def work(spec: dict, result: dict) -> None:
+            source_name, target_name = spec["name"] + from_suffix, spec["name"] + to_suffix
+            result.update({"from": source_name, "to": target_name})
+            source = self.client.inspect_container(source_name)
+            result["status_before"] = _status(source)
+            target = self.client.inspect_container(target_name) if source is not None else None
+            refusal = rename_refusal(source, target_name, target)
+            if refusal:
+                raise DockerFailure("renaming container", f"{source_name} to {target_name}", self.client.ship, refusal)
+            if source is not None:
+                self._act(result, "renamed", self.client.rename, source_name, target_name)
+            result["diff"] = {
+                "before": {"name": source_name, "status": result["status_before"]},
+                "after": {"name": target_name if source is not None else source_name, "status": result["status_before"]},
+            }
 
         return self._each(work)
 

@@ -1,0 +1,248 @@
+# Copyright (c) maestro.docker contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The deploy and rollback playbooks on the real fleet: blue/green behind the managed proxy, under load.
+
+web has 2 instances on each of the 3 ships; the proxy runs on ship1. A load thread sends 25 requests/s
+through the proxy during every deploy (tests/fleet/load.py); a request fails on any error or non-200.
+The tests run in file order, each from the state the previous one left: v1, v2, broken (refused),
+rollback to v1, the lock, then the stop-start strategy on an environment of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fleet.load import Load
+
+pytestmark = pytest.mark.fleet
+
+REPO = Path(__file__).resolve().parents[3]
+BIN = Path(sys.executable).parent
+TIMEOUT = 300
+RATE = 25
+
+SHIPS_FILE = """\
+__maestro:
+  schema: 2
+  extends: {fleet_ships}
+name: {env}
+services:
+  web:
+    image: {image}
+    lifecycle:
+      running: [{{type: http, port: http, path: /health, max_wait: 8}}]
+    instances:
+{instances}
+"""
+
+
+class Env:
+    """One environment: its ships file, the proxy settings, ansible-playbook, and the fleet's daemons."""
+
+    def __init__(self, fleet, directory: Path, inventory: Path, suffix: str, image: str, *, offset: int):
+        run_vars = json.loads(inventory.read_text())["all"]["vars"]
+        self.name = f"{run_vars['name_prefix']}{suffix}"
+        base = run_vars["port_base"]
+        self.ships = fleet.ships[:3]
+        self.clients = {ship.name: ship.client(timeout=60) for ship in self.ships}
+        self.ports = (base + offset, base + offset + 1)
+        self.instances = {f"{self.name}-{ship.name}-{letter}": (ship, port) for ship in self.ships for letter, port in zip("ab", self.ports, strict=True)}
+        self.fleet_ships = fleet.ships_file
+        self.directory = directory
+        self.file = self.write(image)
+        self.proxy_port = base + offset + 6
+        self.proxy_url = f"http://{self.ships[0].ip}:{self.proxy_port}/"
+        self.audit_log = directory / "audit.log"
+        self.vars = {
+            "maestro_proxy": {
+                "host": self.ships[0].name,
+                "image": fleet.image("2.6", "proxy/haproxy"),
+                "frontends": {"web": {"port": self.proxy_port, "backend_port": "http", "health_path": "/health"}},
+                "drain_timeout": 20,
+            },
+            "maestro_deploy_port_offset": 3,
+            "maestro_deploy_audit_log": str(self.audit_log),
+        }
+        self.vars_file = directory / "vars.json"
+        self.vars_file.write_text(json.dumps(self.vars))
+
+    def write(self, image: str) -> Path:
+        lines = [f'      {name}: {{ship: {ship.name}, ports: {{http: "8080:{port}"}}}}' for name, (ship, port) in self.instances.items()]
+        path = self.directory / f"{self.name}.maestro.yaml"
+        path.write_text(SHIPS_FILE.format(fleet_ships=self.fleet_ships, env=self.name, image=image, instances="\n".join(lines)))
+        return path
+
+    def play(self, playbook: str, *args: str) -> subprocess.CompletedProcess:
+        env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+        env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
+        cmd = [str(BIN / "ansible-playbook"), playbook, "-i", str(self.file), "-e", f"@{self.vars_file}", *args]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=TIMEOUT, cwd=REPO, check=False)
+        proc.output = proc.stdout + proc.stderr
+        return proc
+
+    def ok(self, playbook: str, *args: str) -> str:
+        proc = self.play(playbook, *args)
+        assert proc.returncode == 0, f"{playbook} {args} failed (rc={proc.returncode}):\n{proc.output[-12000:]}"
+        return proc.output
+
+    def container(self, name: str):
+        ship = self.instances[name.removesuffix("-green").removesuffix(".parked")][0]
+        try:
+            return self.clients[ship.name].api.inspect_container(name)
+        except Exception as exc:  # docker.errors.NotFound
+            if getattr(getattr(exc, "response", None), "status_code", None) == 404:
+                return None
+            raise
+
+    def states(self, suffix: str = "") -> dict:
+        """name -> running / stopped / absent, and the image tag of each colour's containers."""
+        out = {}
+        for name in self.instances:
+            found = self.container(name + suffix)
+            out[name + suffix] = (
+                "absent" if found is None else ("running" if found["State"]["Running"] else "stopped") + " " + found["Config"]["Image"].rsplit(":", 1)[1]
+            )
+        return out
+
+    def remove_all(self) -> None:
+        for client in self.clients.values():
+            for found in client.containers.list(all=True, filters={"label": f"maestro.environment={self.name}"}):
+                if found.labels.get("maestro.managed") == "true":
+                    found.remove(force=True, v=True)
+            for found in client.containers.list(all=True, filters={"name": self.name}):
+                if found.labels.get("maestro.managed") == "true":
+                    found.remove(force=True, v=True)
+
+
+def each(states: dict, value: str) -> bool:
+    return set(states.values()) == {value}
+
+
+@pytest.fixture(scope="module")
+def web(fleet, inventory, tmp_path_factory):
+    made = Env(fleet, tmp_path_factory.mktemp("deploy"), inventory, "bg", fleet.image("v1"), offset=1)
+    made.remove_all()
+    yield made
+    made.remove_all()
+
+
+def deploy_under_load(web: Env, playbook: str, *args: str):
+    """Run a playbook while the load runs; returns (process, counts during the run, counts in the 2 s after it)."""
+    load = Load(web.proxy_url, rate=RATE, threads=3).start()
+    try:
+        time.sleep(1)
+        before = load.snapshot()
+        proc = web.play(playbook, *args)
+        end = load.snapshot()
+        time.sleep(2)
+        after = load.snapshot().since(end)
+    finally:
+        load.stop()
+    return proc, end.since(before), after
+
+
+def test_first_deploy_starts_blue_behind_the_proxy(web):
+    out = web.ok("playbooks/deploy.yml")
+    assert each(web.states(), "running v1"), web.states()
+    assert each(web.states("-green"), "absent")
+    load = Load(web.proxy_url, rate=RATE, threads=2).start()
+    time.sleep(1.5)
+    snap = load.stop()
+    assert snap.failures == 0 and set(snap.answers) == {"v1"}, snap
+    assert "Deploy of web succeeded" in web.audit_log.read_text()
+    assert "changed=" in out
+
+
+def test_deploying_the_same_version_again_changes_nothing(web):
+    ids = {name: web.container(name)["Id"] for name in web.instances}
+    out = web.ok("playbooks/deploy.yml")
+    assert "Already deployed as wanted, left alone: web" in out
+    assert {name: web.container(name)["Id"] for name in web.instances} == ids
+    assert each(web.states("-green"), "absent")
+
+
+def test_blue_green_v1_to_v2_under_load_fails_no_request(web):
+    proc, during, after = deploy_under_load(web, "playbooks/deploy.yml", "-e", "maestro_deploy_tag=v2")
+    assert proc.returncode == 0, proc.output[-8000:]
+    assert during.requests >= 20 * during.elapsed * 0.8, during
+    assert during.failures == 0, during
+    assert set(during.answers) <= {"v1", "v2"}
+    assert after.requests > 0 and after.failures == 0 and set(after.answers) == {"v2"}, after
+    assert each(web.states("-green"), "running v2"), web.states("-green")
+    assert each(web.states(), "stopped v1"), web.states()  # kept for a rollback
+
+
+def test_broken_deploy_is_refused_on_every_ship_and_traffic_stays_on_v2(web):
+    proc, during, after = deploy_under_load(web, "playbooks/deploy.yml", "-e", "maestro_deploy_tag=broken")
+    assert proc.returncode != 0
+    assert during.failures == 0 and set(during.answers) == {"v2"}, during
+    assert after.failures == 0 and set(after.answers) == {"v2"}, after
+    # The message names ship, instance and check; there is no traceback.
+    assert "Deploy of web (blue-green) failed." in proc.output
+    assert f"Error running running lifecycle checks of instance {web.name}-ship1-a on ship ship1: http check" in proc.output
+    assert "HTTP 404" in proc.output and "Traceback" not in proc.output
+    assert "The traffic never left the live colour (green); the new colour was removed on every ship." in proc.output
+    # The broken containers are gone and the older colour (v1) is back in its slot, for rollback.
+    assert each(web.states(), "stopped v1"), web.states()
+    assert each(web.states(".parked"), "absent")
+    assert each(web.states("-green"), "running v2")
+    assert "Failed to deploy web!" in web.audit_log.read_text()
+
+
+def test_rollback_returns_to_v1_under_load(web):
+    proc, during, after = deploy_under_load(web, "playbooks/rollback.yml")
+    assert proc.returncode == 0, proc.output[-8000:]
+    assert during.failures == 0 and set(during.answers) <= {"v1", "v2"}, during
+    assert after.failures == 0 and set(after.answers) == {"v1"}, after
+    assert each(web.states(), "running v1")
+    assert each(web.states("-green"), "stopped v2")
+
+
+def test_a_second_deploy_fails_fast_while_the_lock_is_held(web):
+    ship1 = web.ships[0]
+    held = web.play(
+        str(REPO / "tests/integration/playbooks/lock_hold.yml"),
+        "-e",
+        json.dumps({"lock_name": f"maestro-lock-{web.name}", "lock_host": ship1.name}),
+    )
+    assert held.returncode == 0, held.output[-4000:]
+    started = time.monotonic()
+    proc = web.play("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v2")
+    took = time.monotonic() - started
+    assert proc.returncode != 0
+    assert f"Deploy lock maestro-lock-{web.name} on ship {ship1.name} is held by alice@elsewhere since" in proc.output
+    assert "for: deploy web by hand" in proc.output
+    assert took < 20, took
+    assert each(web.states(), "running v1")  # nothing moved
+    # Breaking the stale lock lets the deploy through, and the lock is released after it.
+    web.ok("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v2", "-e", "maestro_deploy_break_lock=true")
+    assert each(web.states("-green"), "running v2")
+    assert web.clients[ship1.name].containers.list(all=True, filters={"name": f"maestro-lock-{web.name}"}) == []
+
+
+@pytest.fixture(scope="module")
+def seed(fleet, inventory, tmp_path_factory):
+    made = Env(fleet, tmp_path_factory.mktemp("stopstart"), inventory, "ss", fleet.image("v1"), offset=3)
+    made.remove_all()
+    yield made
+    made.remove_all()
+
+
+def test_stop_start_strategy_runs_the_seeds_four_steps(seed):
+    seed.ok("playbooks/start.yml")
+    assert each(seed.states(), "running v1")
+    seed.write(seed.file.read_text().split("image: ")[1].split("\n")[0].rsplit(":", 1)[0] + ":v2")
+    out = seed.ok("playbooks/deploy.yml", "-e", "maestro_deploy_strategy=stop-start")
+    steps = [line for line in out.splitlines() if line.startswith("TASK [") and "Run " in line and " on the ships" in line]
+    assert [s.split("Run ")[1].split(" ")[0] for s in steps] == ["pull", "stop", "clean", "start"], steps
+    assert each(seed.states(), "running v2"), seed.states()
+    assert each(seed.states("-green"), "absent")
