@@ -131,7 +131,8 @@ changed: [ship1]
     [
         (FAILED_YAML, "Deploy of web (blue-green) failed. Error running checks of web-1. The traffic never left the live colour (green)."),
         (
-            'fatal: [ship2]: FAILED! => {"changed": false, "msg": "first"}\nok: [ship1]\nfatal: [ship1]: FAILED! => {"changed": false, "msg": "the last one"}\n',
+            'fatal: [ship2]: FAILED! => {"changed": false, "msg": "first"}\nok: [ship1]\n'
+            'fatal: [ship1]: FAILED! => {"changed": false, "msg": "the last one"}\n',
             "the last one",
         ),
         ("[ERROR]: the playbook could not be parsed\n  at line 3\n", "the playbook could not be parsed"),
