@@ -10,7 +10,8 @@ or is recorded in its state directory, and ``down()`` removes exactly those: dae
 pidfiles (checked against their command line), never by process name.
 
 A fleet belongs to the state directory it was started with: ``up`` and ``down`` refuse to touch a
-fleet of the same prefix that runs from another directory (another checkout's), and say where it runs.
+fleet of the same prefix that runs from another directory (another checkout's), and say where it runs,
+and refuse a state directory that holds a fleet of another prefix.
 
 Tests that need fleets beside the main one (a TLS-only ship, a five-ship fleet, a fleet that fails
 to start, a stale one) take them from ``Fleet.extra(slot, state_dir)``, whose prefix and subnet
@@ -478,6 +479,12 @@ class Fleet:
             raise FleetError(
                 f"fleet {self.prefix} is running from {elsewhere}, not from {self.state_dir}; it is left untouched: "
                 f"set FLEET_DIR={elsewhere} to use it, or FLEET_PREFIX and FLEET_SUBNET for a fleet of your own"
+            )
+        other = (self.read_state() or {}).get("prefix")
+        if other and other != self.prefix:
+            raise FleetError(
+                f"{self.state_dir} holds fleet {other}, not {self.prefix}; it is left untouched: set FLEET_PREFIX={other} "
+                f"(and its FLEET_SUBNET) to use that fleet, or another FLEET_DIR for fleet {self.prefix}"
             )
         say = (lambda _msg: None) if quiet else log
         ship_dirs = sorted(self.run_dir.glob("ship*")) if self.run_dir.is_dir() else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -111,3 +112,18 @@ def test_a_fleet_running_from_another_directory_is_never_taken_down(tmp_path, mo
         other.kill()
         other.wait()
     assert mine.running_elsewhere() is None
+
+
+def test_a_state_dir_of_another_fleet_is_never_removed(tmp_path, monkeypatch):
+    monkeypatch.setattr(fleet_module, "RUN_ROOT", tmp_path / "run")
+    theirs = Fleet(size=1, prefix="ua", subnet="10.231.12", state_dir=tmp_path / "shared")
+    theirs.state_dir.mkdir()
+    theirs.state_file.write_text(json.dumps(theirs.state()))
+    mine = Fleet(size=1, prefix="ub", state_dir=tmp_path / "shared")
+    with pytest.raises(FleetError) as err:
+        mine.down(quiet=True)
+    assert str(err.value) == (
+        f"{tmp_path / 'shared'} holds fleet ua, not ub; it is left untouched: set FLEET_PREFIX=ua (and its FLEET_SUBNET) to use that fleet, "
+        "or another FLEET_DIR for fleet ub"
+    )
+    assert theirs.state_file.is_file()
