@@ -22,7 +22,7 @@ def _guard(func):
     return wrapper
 
 
-def colour_specs(specs, colour, port_offset=10000, tag=None, health=None, name_suffix=""):
+def colour_specs(specs, colour, *, port_offset=10000, tag=None, health=None, name_suffix=""):
     """The specs of one colour (blue: as in the ships file; green: -green names, shifted host ports)."""
     out = _bluegreen.colour_specs(list(specs or []), str(colour), port_offset=int(port_offset), tag=tag or None, health=health or None)
     return [{**spec, "name": spec["name"] + str(name_suffix or "")} for spec in out]

@@ -103,6 +103,7 @@ class Ship:
         the daemon's socket), else ``tcp://endpoint:docker_port`` (2375, or 2376 with TLS).
         ``tls`` is true with ``tls`` or ``tls_verify``; ``validate_certs`` is ``tls_verify``.
         ``api_version`` defaults to ``auto`` (maestro-ng's 1.18 is too old for today's daemons).
+        ``ship`` is the ship's name, which every error message of the modules gives.
         """
         tls = self.tls or self.tls_verify
         ssh_key = None
@@ -116,6 +117,7 @@ class Ship:
             port = self.docker_port or (DEFAULT_DOCKER_TLS_PORT if tls else DEFAULT_DOCKER_PORT)
             host = "tcp://%s:%d" % (_host(self.endpoint), port)
         return {
+            "ship": self.name,
             "docker_host": host,
             "tls": tls,
             "validate_certs": self.tls_verify and tls,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -231,7 +232,7 @@ def test_a_second_deploy_fails_fast_while_the_lock_is_held(web):
 
 @pytest.fixture(scope="module")
 def seed(fleet, inventory, tmp_path_factory):
-    made = Env(fleet, tmp_path_factory.mktemp("stopstart"), inventory, "ss", fleet.image("v1"), offset=3)
+    made = Env(fleet, tmp_path_factory.mktemp("stopstart"), inventory, "ss", fleet.image("v1"), offset=8)
     made.remove_all()
     yield made
     made.remove_all()
@@ -242,7 +243,7 @@ def test_stop_start_strategy_runs_the_seeds_four_steps(seed):
     assert each(seed.states(), "running v1")
     seed.write(seed.file.read_text().split("image: ")[1].split("\n")[0].rsplit(":", 1)[0] + ":v2")
     out = seed.ok("playbooks/deploy.yml", "-e", "maestro_deploy_strategy=stop-start")
-    steps = [line for line in out.splitlines() if line.startswith("TASK [") and "Run " in line and " on the ships" in line]
-    assert [s.split("Run ")[1].split(" ")[0] for s in steps] == ["pull", "stop", "clean", "start"], steps
+    steps = re.findall(r"^TASK \[maestro\.docker\.orchestrate : (\w+), step 1\]", out, flags=re.M)
+    assert steps == ["Pull", "Stop", "Clean", "Start"], steps
     assert each(seed.states(), "running v2"), seed.states()
     assert each(seed.states("-green"), "absent")

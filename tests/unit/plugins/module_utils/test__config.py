@@ -355,6 +355,7 @@ def test_ship_connection(full, tmp_path, ship, expected):
 def test_connection_defaults(load):
     connection = load(HEAD).ships["host1"].connection()
     assert connection == {
+        "ship": "host1",
         "docker_host": "tcp://10.0.0.11:2375",
         "tls": False,
         "validate_certs": False,
