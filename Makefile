@@ -95,10 +95,11 @@ molecule: deps venv
 	rm -rf $(MOLECULE_STATE)
 	MOLECULE_EPHEMERAL_DIRECTORY=$(MOLECULE_STATE) molecule test --all
 
-## The main job on the local fleet.
+## The main job on the local fleet: demo/web v1 behind the proxy, blue/green to v2 under load, the broken
+## image refused, rollback to v1, and a summary table (demo/run.py; logs in .build/demo/).
 .PHONY: demo
 demo: fleet
-	$(PY) tests/fleet/fleet.py show
+	$(PY) demo/run.py
 
 ## Benchmark (issue 6; not part of make test): bench/README.md. It starts (or reuses) a fleet of
 ## BENCH_SHIPS ships, installs each peer in its own venv from bench/requirements-*.txt, and writes

@@ -9,6 +9,17 @@ and ``<prefix>-br``, cgroups ``/maestro-<prefix>-shipN``, runtime dir ``/run/mae
 or is recorded in its state directory, and ``down()`` removes exactly those: daemons by their
 pidfiles (checked against their command line), never by process name.
 
+A fleet belongs to the state directory it was started with: ``up`` and ``down`` refuse to touch a
+fleet of the same prefix that runs from another directory (another checkout's), and say where it runs,
+and refuse a state directory that holds a fleet of another prefix.
+
+Tests that need fleets beside the main one (a TLS-only ship, a five-ship fleet, a fleet that fails
+to start, a stale one) take them from ``Fleet.extra(slot, state_dir)``, whose prefix and subnet
+derive from the main fleet's so that fleets of different engineers never meet: extra fleet ``slot``
+(0-3) of the fleet on A.B.C is prefix ``<prefix[:5]><t|f|b|s>`` on A.B.(100 + 4*C + slot), e.g.
+10.231.100-103 beside the default 10.231.0 and 10.231.148-151 beside 10.231.12. Main fleets
+therefore take third octets 0-38 (below 100), and their extras never overlap.
+
 Usage: ``python tests/fleet/fleet.py up|down|status|show [--ships N]``.
 Environment: FLEET_SHIPS (3), FLEET_PREFIX (mdk), FLEET_SUBNET (10.231.0: the first three
 octets of the /24 the ships live on), FLEET_DIR (.fleet in the checkout).
@@ -43,6 +54,9 @@ DEMO_REPOSITORY = "demo/web"
 DEMO_TAGS = ("v1", "v2", "broken")
 PROXY_REPOSITORY = "proxy/haproxy"
 PROXY_TAG = "2.6"
+# Extra fleets beside a main one (Fleet.extra): their prefixes' last letter, per slot, and where their subnets start.
+EXTRA_LETTERS = "tfbs"
+EXTRA_SUBNET_START = 100
 PACKAGES = {  # command -> Debian package that provides it
     "dockerd": "docker.io",
     "docker-registry": "docker-registry",
@@ -239,6 +253,11 @@ class Fleet:
 
     def image(self, tag: str, repository: str = DEMO_REPOSITORY) -> str:
         return f"{self.registry}/{repository}:{tag}"
+
+    def extra(self, slot: int, state_dir: Path, **kwargs) -> Fleet:
+        """Extra fleet number ``slot`` (0-3) beside this one, for tests: see the module's docstring for its names."""
+        prefix, subnet = extra_names(self.prefix, self.subnet, slot)
+        return Fleet(prefix=prefix, subnet=subnet, state_dir=state_dir, **kwargs)
 
     # ---- up ----------------------------------------------------------------------------------
     def up(self) -> Fleet:
@@ -441,8 +460,32 @@ class Fleet:
         self.ships_file.write_text("\n".join(lines) + "\n")
 
     # ---- down --------------------------------------------------------------------------------
+    def running_elsewhere(self) -> str | None:
+        """The state directory of a fleet with this prefix that runs from another directory than ours, if any."""
+        daemons = [(self.registry_pidfile, "docker-registry", r"(\S+)/registry/config\.yml")]
+        daemons += [(ship.pidfile, "dockerd", r"--data-root (\S+)/ship\d+/root") for ship in self.ships]
+        for pidfile, needle, pattern in daemons:
+            pid = _pid_matches(pidfile, needle)
+            cmd = _cmdline(pid) if pid else ""
+            if cmd and f"{self.state_dir}/" not in cmd:
+                found = re.search(pattern, cmd)
+                return found.group(1) if found else f"the process {pid} ({cmd.strip()})"
+        return None
+
     def down(self, quiet: bool = False) -> None:
         """Remove everything this fleet's prefix names, whether it is running, half made or stale."""
+        elsewhere = self.running_elsewhere()
+        if elsewhere:
+            raise FleetError(
+                f"fleet {self.prefix} is running from {elsewhere}, not from {self.state_dir}; it is left untouched: "
+                f"set FLEET_DIR={elsewhere} to use it, or FLEET_PREFIX and FLEET_SUBNET for a fleet of your own"
+            )
+        other = (self.read_state() or {}).get("prefix")
+        if other and other != self.prefix:
+            raise FleetError(
+                f"{self.state_dir} holds fleet {other}, not {self.prefix}; it is left untouched: set FLEET_PREFIX={other} "
+                f"(and its FLEET_SUBNET) to use that fleet, or another FLEET_DIR for fleet {self.prefix}"
+            )
         say = (lambda _msg: None) if quiet else log
         ship_dirs = sorted(self.run_dir.glob("ship*")) if self.run_dir.is_dir() else []
         indexes = {int(m.group(1)) for d in ship_dirs if (m := re.fullmatch(r"ship(\d+)", d.name))}
@@ -482,6 +525,17 @@ class Fleet:
         found += [f"cgroup {c}" for c in _cgroups(f"maestro-{self.prefix}-ship")]
         found += [f"dir {p}" for p in (self.run_dir, self.state_dir) if p.exists()]
         return found
+
+
+def extra_names(prefix: str, subnet: str, slot: int) -> tuple[str, str]:
+    """(prefix, subnet) of extra fleet ``slot`` beside the fleet with this prefix and subnet (module docstring)."""
+    head, third = subnet.rsplit(".", 1)
+    number = EXTRA_SUBNET_START + len(EXTRA_LETTERS) * int(third) + slot
+    if not 0 <= slot < len(EXTRA_LETTERS):
+        raise FleetError(f"extra fleet slots are 0 to {len(EXTRA_LETTERS) - 1}, not {slot}")
+    if number > 255:
+        raise FleetError(f"fleet subnet {subnet} leaves no room for extra fleets: test fleets take third octets 0 to 38 (extras go to 100-255)")
+    return f"{prefix[:5]}{EXTRA_LETTERS[slot]}", f"{head}.{number}"
 
 
 def make_tls_certs(directory: Path, ips: list[str]) -> Path:

@@ -60,13 +60,12 @@ def inventory(fleet: Fleet, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tls_ship(tmp_path_factory):
-    """One extra ship whose API only speaks TLS with client certificates (prefix <fleet prefix>t, next subnet)."""
+    """One extra ship whose API only speaks TLS with client certificates: the fleet's extra fleet 0 (prefix <fleet prefix>t,
+    subnet A.B.(100 + 4*C) beside the fleet's A.B.C: Fleet.extra in tests/fleet/fleet.py), state in <FLEET_DIR>-tls."""
     base = Fleet.from_env()
-    third = int(base.subnet.rsplit(".", 1)[1]) + 1
-    subnet = f"{base.subnet.rsplit('.', 1)[0]}.{third}"
+    fleet = base.extra(0, state_dir=base.state_dir.parent / f"{base.state_dir.name}-tls", size=1)
     # The ship also trusts, as a plain-HTTP registry, the password-protected one of the auth_registry fixture.
-    extra = {"ship1": ["--insecure-registry", f"{subnet}.1:{AUTH_REGISTRY_PORT}"]}
-    fleet = Fleet(size=1, prefix=f"{base.prefix[:5]}t", subnet=subnet, state_dir=base.state_dir.parent / f"{base.state_dir.name}-tls", extra_dockerd_args=extra)
+    fleet.extra_dockerd_args = {"ship1": ["--insecure-registry", f"{fleet.gateway}:{AUTH_REGISTRY_PORT}"]}
     fleet.tls_dir = make_tls_certs(tmp_path_factory.mktemp("tls"), [s.ip for s in fleet.ships])
     fleet.up()
     yield fleet

@@ -31,7 +31,7 @@ def test_built_tarball_installs_and_resolves_by_fqcn(tmp_path):
     assert "MANIFEST.json" in names
     assert "meta/runtime.yml" in names
     # what build_ignore keeps out of the artifact: the fleet, caches, the venv, dev tooling
-    assert not [n for n in names if n.split("/")[0] in {".fleet", ".venv", ".collections", ".ci", "Makefile", "bench"}]
+    assert not [n for n in names if n.split("/")[0] in {".fleet", ".venv", ".collections", ".ci", "Makefile", "bench", "demo"}]
 
     install_dir = tmp_path / "installed"
     # Not the checkout's config (make exports it): there the collection is already "installed" through

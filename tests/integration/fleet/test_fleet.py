@@ -1,4 +1,8 @@
-"""The fleet harness against real daemons: ships, registry, demo images, teardown."""
+"""The fleet harness against real daemons: ships, registry, demo images, teardown.
+
+The extra fleets of these tests (five ships, a bad one, a stale one) are Fleet.extra(1..3) of the fleet of FLEET_PREFIX and
+FLEET_SUBNET: their prefixes and subnets derive from it (tests/fleet/fleet.py), so engineers' runs never meet.
+"""
 
 from __future__ import annotations
 
@@ -73,7 +77,7 @@ def test_broken_image_serves_but_fails_its_health_endpoint(fleet: Fleet):
 
 @pytest.mark.slow
 def test_five_ships_serve_v2_and_fleet_down_leaves_nothing(tmp_path):
-    fleet5 = Fleet(size=5, prefix="mdkt5", subnet="10.231.5", state_dir=tmp_path / "fleet5")
+    fleet5 = Fleet.from_env().extra(1, state_dir=tmp_path / "fleet5", size=5)
     try:
         fleet5.up()
         assert fleet5.leftovers(), "a running fleet should be visible to leftovers()"
@@ -89,11 +93,11 @@ def test_five_ships_serve_v2_and_fleet_down_leaves_nothing(tmp_path):
 
 @pytest.mark.slow
 def test_a_ship_that_fails_to_come_up_is_named_and_nothing_is_left(tmp_path):
-    bad = Fleet(size=2, prefix="mdkbad", subnet="10.231.6", state_dir=tmp_path / "bad", extra_dockerd_args={"ship2": ["--no-such-flag"]})
+    bad = Fleet.from_env().extra(2, state_dir=tmp_path / "bad", size=2, extra_dockerd_args={"ship2": ["--no-such-flag"]})
     with pytest.raises(FleetError) as err:
         bad.up()
     message = str(err.value)
-    assert "ship ship2 (10.231.6.12) failed to come up" in message
+    assert f"ship ship2 ({bad.ships[1].ip}) failed to come up" in message
     assert "no-such-flag" in message
     assert "ship1" not in message
     assert bad.leftovers() == []
@@ -106,7 +110,7 @@ def test_up_on_a_running_fleet_reuses_it(fleet: Fleet):
 
 
 def test_up_cleans_leftovers_of_a_killed_run(tmp_path):
-    stale = Fleet(size=1, prefix="mdkst", subnet="10.231.7", state_dir=tmp_path / "stale")
+    stale = Fleet.from_env().extra(3, state_dir=tmp_path / "stale", size=1)
     try:
         stale.up()
         for ship in stale.ships:
