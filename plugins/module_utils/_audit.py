@@ -48,12 +48,21 @@ def format_what(what: list, compact: bool = False) -> str:
     return ", ".join(names)
 
 
+GERUNDS = {"stop": "stopping", "rollback": "rolling back", "status": "checking"}
+
+
+def gerund(action: str) -> str:
+    """maestro-ng's "<verb>ing" for one word (stop -> stopping), and the deploy steps' own verbs."""
+    first, _sep, rest = action.partition(" ")
+    word = GERUNDS.get(first) or (first[:-1] + "ing" if first.endswith("e") and not first.endswith("ee") else first + "ing")
+    return f"{word} {rest}".strip()
+
+
 def format_message(event: str, action: str, what_text: str, who: str | None = None, message: str | None = None) -> str:
     if event == "action":
-        verb = "stopp" if action == "stop" else action
-        return f"{who or getpass.getuser()} is {verb}ing {what_text}."
+        return f"{who or getpass.getuser()} is {gerund(action)} {what_text}."
     if event == "success":
-        return f"{action.title()} of {what_text} succeeded."
+        return f"{action[:1].upper()}{action[1:]} of {what_text} succeeded."
     text = f"Failed to {action} {what_text}!"
     return f"{text} (message: {message})" if message else text
 

@@ -99,7 +99,7 @@ class InstanceBatch:
                 failures[index] = DockerFailure("reading spec of instance", spec["name"], self.client.ship, exc)
             except _lifecycle.CheckFailed as exc:
                 failures[index] = DockerFailure(
-                    f"running {result.get('_checks', '')} lifecycle checks of instance".replace("  ", " "), spec["name"], self.client.ship, exc
+                    f"passing the {result.get('_checks', '')} lifecycle checks of instance".replace("  ", " "), spec["name"], self.client.ship, exc
                 )
             failure = failures[index]
             if failure is not None and spec["name"] not in str(failure):

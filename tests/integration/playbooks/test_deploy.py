@@ -189,7 +189,7 @@ def test_broken_deploy_is_refused_on_every_ship_and_traffic_stays_on_v2(web):
     assert after.failures == 0 and set(after.answers) == {"v2"}, after
     # The message names ship, instance and check; there is no traceback.
     assert "Deploy of web (blue-green) failed." in proc.output
-    assert f"Error running running lifecycle checks of instance {web.name}-ship1-a on ship ship1: http check" in proc.output
+    assert f"Error passing the running lifecycle checks of instance {web.name}-ship1-a on ship ship1: http check" in proc.output
     assert "HTTP 404" in proc.output and "Traceback" not in proc.output
     assert "The traffic never left the live colour (green); the new colour was removed on every ship." in proc.output
     # The broken containers are gone and the older colour (v1) is back in its slot, for rollback.

@@ -409,7 +409,7 @@ def test_failing_start_stops_later_levels_and_names_ship_and_instance(stack):
     assert proc.returncode != 0
     assert re.search(rf"fatal: \[{stack.ship1}\]: FAILED!", proc.output), proc.output[-5000:]
     flat = " ".join(proc.output.split())
-    assert f"Error running running lifecycle checks of instance {fdb} on ship {stack.ship1}" in flat, proc.output[-5000:]
+    assert f"Error passing the running lifecycle checks of instance {fdb} on ship {stack.ship1}" in flat, proc.output[-5000:]
     assert "Start, step 2" not in proc.output  # the web level never ran
     assert "Traceback" not in proc.output
     assert stack.inspect(fweb, stack.ship2) is None
