@@ -132,6 +132,7 @@ def plan(services, frontends, blue_running, action: str = "deploy") -> dict:
     with at least one blue instance running on some ship. The live colour is the one the proxy routes
     to; with no frontend yet, blue when blue instances run (started outside a blue/green deploy), else
     none. A deploy brings up the other colour (blue when none is live); a rollback needs a live colour.
+    ``routed`` says whether the proxy already routes the service.
     """
     routed = {f.get("name"): f.get("colour") for f in frontends or [] if f.get("colour") in COLOURS}
     result = {}
@@ -141,7 +142,10 @@ def plan(services, frontends, blue_running, action: str = "deploy") -> dict:
             live = "blue"
         if action == "rollback" and live is None:
             raise BlueGreenError(f"service {service}: the proxy routes to no colour of it yet, there is nothing to roll back to")
-        result[service] = {"live": live, "new": other(live) if live else "blue"}
+        # routed: the proxy already sends this service's traffic to the live colour. A service whose
+        # blue instances run but that no frontend routes yet is deployed even when they run what is
+        # wanted: that deploy is what puts it behind the proxy.
+        result[service] = {"live": live, "new": other(live) if live else "blue", "routed": service in routed}
     return result
 
 

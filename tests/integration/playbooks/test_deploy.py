@@ -247,3 +247,26 @@ def test_stop_start_strategy_runs_the_seeds_four_steps(seed):
     assert steps == ["Pull", "Stop", "Clean", "Start"], steps
     assert each(seed.states(), "running v2"), seed.states()
     assert each(seed.states("-green"), "absent")
+
+
+@pytest.fixture(scope="module")
+def adopted(fleet, inventory, tmp_path_factory):
+    made = Env(fleet, tmp_path_factory.mktemp("adopt"), inventory, "ad", fleet.image("v1"), offset=15)
+    made.remove_all()
+    yield made
+    made.remove_all()
+
+
+def test_deploy_puts_a_service_started_by_maestro_start_behind_the_proxy(adopted):
+    # Running what is wanted is not enough to be "already deployed": no proxy routes it yet.
+    adopted.ok("playbooks/start.yml")
+    assert each(adopted.states(), "running v1")
+    out = adopted.ok("playbooks/deploy.yml")
+    assert "Already deployed as wanted" not in out
+    assert each(adopted.states("-green"), "running v1"), adopted.states("-green")
+    assert each(adopted.states(), "stopped v1"), adopted.states()
+    load = Load(adopted.proxy_url, rate=RATE, threads=2).start()
+    time.sleep(1.5)
+    snap = load.stop()
+    assert snap.failures == 0 and set(snap.answers) == {"v1"}, snap
+    assert "Already deployed as wanted, left alone: web" in adopted.ok("playbooks/deploy.yml")

@@ -100,12 +100,12 @@ def test_backend_errors(bad, port, message):
 @pytest.mark.parametrize(
     ("frontends", "blue_running", "action", "expected"),
     [
-        ([], [], "deploy", {"live": None, "new": "blue"}),
-        ([], ["web"], "deploy", {"live": "blue", "new": "green"}),
-        ([{"name": "web", "colour": "blue"}], [], "deploy", {"live": "blue", "new": "green"}),
-        ([{"name": "web", "colour": "green"}], ["web"], "deploy", {"live": "green", "new": "blue"}),
-        ([{"name": "web", "colour": "green"}], [], "rollback", {"live": "green", "new": "blue"}),
-        ([{"name": "other", "colour": "green"}], [], "deploy", {"live": None, "new": "blue"}),
+        ([], [], "deploy", {"live": None, "new": "blue", "routed": False}),
+        ([], ["web"], "deploy", {"live": "blue", "new": "green", "routed": False}),
+        ([{"name": "web", "colour": "blue"}], [], "deploy", {"live": "blue", "new": "green", "routed": True}),
+        ([{"name": "web", "colour": "green"}], ["web"], "deploy", {"live": "green", "new": "blue", "routed": True}),
+        ([{"name": "web", "colour": "green"}], [], "rollback", {"live": "green", "new": "blue", "routed": True}),
+        ([{"name": "other", "colour": "green"}], [], "deploy", {"live": None, "new": "blue", "routed": False}),
     ],
 )
 def test_plan(frontends, blue_running, action, expected):
