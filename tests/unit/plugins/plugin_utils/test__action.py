@@ -1,0 +1,25 @@
+# Copyright (c) maestro.docker contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""plain(): task arguments as a module would receive them, without ansible-core's origin tags."""
+
+from __future__ import annotations
+
+from ansible._internal._datatag._tags import Origin
+
+from ansible_collections.maestro.docker.plugins.plugin_utils._action import plain
+
+
+def test_tagged_values_become_plain_and_equal():
+    tag = Origin(path="/ships/maestro.yaml", line_num=3)
+    args = tag.tag({"instances": tag.tag([tag.tag({"name": tag.tag("web-1"), "stop_timeout": tag.tag(10), "ok": True, "x": None})]), "f": 1.5})
+    out = plain(args)
+    assert out == {"instances": [{"name": "web-1", "stop_timeout": 10, "ok": True, "x": None}], "f": 1.5}
+    inst = out["instances"][0]
+    assert type(out) is dict and type(out["instances"]) is list and type(inst) is dict
+    assert type(inst["name"]) is str and type(inst["stop_timeout"]) is int and inst["ok"] is True
+
+
+def test_tuples_become_lists():
+    assert plain({"a": (1, "b")}) == {"a": [1, "b"]}
