@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -80,6 +81,10 @@ class InstanceBatch:
         if dupes:
             raise DockerFailure("reading instance specs", None, client.ship, f"instance names given more than once: {', '.join(dupes)}")
         self.puller = Puller(client, registries, check_mode)
+        # image inspections shared by the batch: ref -> (inspect or None, made after the ref's pull)
+        self._images: dict[str, tuple[dict | None, bool]] = {}
+        self._image_locks: dict[str, threading.Lock] = {}
+        self._image_guard = threading.Lock()
         self.concurrency = concurrency or max(len(self.specs), 1)
         self.secrets = sorted({v for s in self.specs for v in _spec.secret_values(s)} | set(registry_passwords(registries)), key=len, reverse=True)
 
@@ -181,8 +186,20 @@ class InstanceBatch:
             pulled = self.puller.pull(ref, "missing")
         else:
             pulled = None
-        image = self.client.inspect_image(ref)
-        return image, pulled
+        return self._inspect_image(ref, after_pull=pulled is not None), pulled
+
+    def _inspect_image(self, ref: str, after_pull: bool) -> dict | None:
+        """Inspect ref once per batch (30 instances of one image on a ship: one call, not 30).
+
+        An inspection made before the ref's pull is made again by the first instance that pulled it.
+        """
+        with self._image_guard:
+            lock = self._image_locks.setdefault(ref, threading.Lock())
+        with lock:
+            known = self._images.get(ref)
+            if known is None or (after_pull and not known[1]):
+                self._images[ref] = (self.client.inspect_image(ref), after_pull)
+            return self._images[ref][0]
 
     def _converge_one(self, spec, result, *, state, recreate, pull, kill, stop_timeout, checks) -> None:
         name = spec["name"]
