@@ -34,7 +34,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests" / "fleet")]
 from bench import scenario as sc  # noqa: E402
 from bench.tools import Step, collection, community_docker, floor, maestro_ng, venv_python  # noqa: E402
 
-TOOLS = {t.NAME: t for t in (floor, maestro_ng, community_docker, collection.SEQUENCE, collection.BLUE_GREEN)}
+TOOLS = {t.NAME: t for t in (floor, maestro_ng, community_docker, collection.SEQUENCE, collection.STOP_START, collection.BLUE_GREEN)}
 DEFAULT_SIZES = "3x1,3x10,3x30,6x10"
 STEP_TIMEOUT = 900
 
@@ -179,13 +179,16 @@ def bench(args: argparse.Namespace) -> dict:
         for rnd in range(args.runs):
             order = runnable[rnd % len(runnable) :] + runnable[: rnd % len(runnable)] if runnable else []
             for tool in order:
-                if problems := sc.check(scen, current, http_wait=5):
+                workdir = workroot / scen.label / tool.NAME / f"run{rnd + 1}"
+                workdir.mkdir(parents=True, exist_ok=True)
+                if prepare := getattr(tool, "prepare", None):
+                    prepare(all_ships, scen, current, workdir)  # a tool with its own start state (blue/green)
+                elif problems := sc.check(scen, current, http_wait=5):
                     log(f"start state not as expected ({problems[0]}...): resetting")
                     sc.reset(all_ships, scen, current)
                 target = other(current)
                 sc.drop_image(scen, target)
-                workdir = workroot / scen.label / tool.NAME / f"run{rnd + 1}"
-                workdir.mkdir(parents=True, exist_ok=True)
+                time.sleep(args.settle)  # let the daemons finish what the reset or the last run left (untimed)
                 steps = tool.commands(scen, target, workdir)
                 load = os.getloadavg()[0]
                 timing = time_steps(steps, workdir / "output.log")
@@ -284,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"comma-separated SHIPSxINSTANCES, or INSTANCES on --ships ships (default {DEFAULT_SIZES})")
     parser.add_argument("--ships", type=int, default=3, help="ships for a size given as a bare instance count (default 3)")
     parser.add_argument("--runs", type=int, default=3, help="measured runs per tool and size (default 3)")
+    parser.add_argument("--settle", type=float, default=5.0, help="seconds to wait, untimed, before each measured run (default 5)")
     parser.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated, from: {', '.join(TOOLS)}")
     parser.add_argument("--out", type=Path, default=BENCH / "results", help="where results.{json,md,png} go")
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG (it needs matplotlib from the community venv)")

@@ -40,9 +40,31 @@ def test_community_inventory_has_every_ship_and_forks_cover_them(tmp_path):
     assert "forks = 6" in (tmp_path / "ansible.cfg").read_text()
 
 
-def test_collection_hook_is_reported_not_yet_available():
-    assert collection.SEQUENCE.unavailable().startswith("not yet available")
-    assert collection.BLUE_GREEN.unavailable().startswith("not yet available")
+def test_collection_runs_its_verb_playbooks_on_the_maestro_ng_file(tmp_path):
+    s = scenario()
+    steps = collection.SEQUENCE.commands(s, "v2", tmp_path)
+    assert [st.name for st in steps] == ["pull", "stop", "clean", "start"]
+    assert [st.argv[-1].rsplit("/", 2)[-2:] for st in steps] == [["playbooks", f"{v}.yml"] for v in ("pull", "stop", "clean", "start")]
+    assert all(st.argv[1:3] == ["-i", str(tmp_path / "maestro.yaml")] for st in steps)
+    # the very file maestro-ng gets: existing maestro files work unchanged
+    assert (tmp_path / "maestro.yaml").read_text() == maestro_ng.maestro_file(s, "v2")
+    assert collection.SEQUENCE.check is None and collection.SEQUENCE.prepare is not None
+
+
+def test_collection_stop_start_is_one_deploy_command(tmp_path):
+    (step,) = collection.STOP_START.commands(scenario(), "v1", tmp_path)
+    assert step.argv[-3].endswith("playbooks/deploy.yml")
+    assert yaml.safe_load(step.argv[-1])["maestro_deploy_strategy"] == "stop-start"
+
+
+def test_collection_blue_green_deploys_behind_the_proxy_on_the_first_ship(tmp_path):
+    s = scenario()
+    (step,) = collection.BLUE_GREEN.commands(s, "v2", tmp_path)
+    assert step.argv[-2:] == ["-e", f"@{tmp_path / 'deploy-vars.json'}"]
+    proxy = yaml.safe_load((tmp_path / "deploy-vars.json").read_text())["maestro_proxy"]
+    assert proxy["host"] == "ship1" and proxy["name"].startswith("web-")  # the driver's reset removes web-* containers
+    assert proxy["frontends"]["web"]["backend_port"] == "http"  # the maestro file's port name
+    assert collection.BLUE_GREEN.check is collection.blue_green_check
 
 
 def test_sizes_and_summary_ratios():
