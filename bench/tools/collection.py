@@ -153,7 +153,8 @@ def blue_green_prepare(all_ships, scenario, current: str, workdir: Path) -> None
     sc.reset(all_ships, scenario, current)
     prep = workdir / "prepare"
     prep.mkdir(parents=True, exist_ok=True)
-    steps = blue_green(scenario, current, prep)
+    # a bench run killed mid-deploy leaves its deploy lock behind: the untimed preparation breaks it
+    steps = [Step(s.name, [*s.argv, "-e", "maestro_deploy_break_lock=true"], s.env) for s in blue_green(scenario, current, prep)]
     with (prep / "output.log").open("w") as log:
         for step in steps:
             proc = subprocess.run(step.argv, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **step.env}, cwd=REPO, check=False, timeout=900)

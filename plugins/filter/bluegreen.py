@@ -8,12 +8,14 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.maestro.docker.plugins.module_utils import _bluegreen
+from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
 
 
 def _guard(func):
     def wrapper(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            # plain data: the pure logic copies specs, and copying Ansible's lazy containers is slow
+            return func(*(plain(a) for a in args), **{k: plain(v) for k, v in kwargs.items()})
         except _bluegreen.BlueGreenError as exc:
             raise AnsibleFilterError(str(exc)) from exc
 

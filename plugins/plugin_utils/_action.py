@@ -19,30 +19,9 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.maestro.docker.plugins.module_utils import _docker, _module
+from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
 
 LOCAL_CONNECTIONS = ("local", "ansible.builtin.local")
-
-
-def plain(value):
-    """The task's arguments as plain dicts, lists, str and int, as a module receives them after JSON.
-
-    ansible-core tags templated values with their origin (str, int, dict and list subclasses). The
-    validator deep-copies its input, and deep-copying 30 tagged instance specs cost a fifth of a whole
-    ``maestro.docker.clean`` run on 3 ships x 30 instances (py-spy): plain values copy several times faster.
-    """
-    if isinstance(value, dict):
-        return {plain(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    return value
 
 
 class DockerModuleAction(ActionBase):

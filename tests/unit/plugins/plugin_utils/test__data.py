@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ansible._internal._datatag._tags import Origin
 
-from ansible_collections.maestro.docker.plugins.plugin_utils._action import plain
+from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
 
 
 def test_tagged_values_become_plain_and_equal():
