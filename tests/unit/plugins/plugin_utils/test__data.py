@@ -17,8 +17,9 @@ def test_tagged_values_become_plain_and_equal():
     out = plain(args)
     assert out == {"instances": [{"name": "web-1", "stop_timeout": 10, "ok": True, "x": None}], "f": 1.5}
     inst = out["instances"][0]
-    assert type(out) is dict and type(out["instances"]) is list and type(inst) is dict
-    assert type(inst["name"]) is str and type(inst["stop_timeout"]) is int and inst["ok"] is True
+    # exact classes, not the tagged subclasses that isinstance() would accept
+    assert [v.__class__ for v in (out, out["instances"], inst, inst["name"], inst["stop_timeout"])] == [dict, list, dict, str, int]
+    assert inst["ok"] is True
 
 
 def test_tuples_become_lists():
