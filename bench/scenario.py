@@ -123,6 +123,21 @@ def drop_image(scenario: Scenario, tag: str) -> None:
         list(pool.map(drop, scenario.ships))
 
 
+def answers(url: str, tag: str, wait: float) -> str | None:
+    """None once url answers "<tag>\\n" (retried for up to `wait` s), else what it answered."""
+    deadline, body = time.monotonic() + wait, None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=3) as resp:
+                body = resp.read().decode()
+            if body == f"{tag}\n":
+                return None
+        except OSError as exc:
+            body = f"error {exc}"
+        time.sleep(0.3)
+    return f"{url} answered {body!r}, want {tag!r}"
+
+
 def check(scenario: Scenario, tag: str, http_wait: float = 15.0) -> list[str]:
     """Every instance exists once, runs `tag` and answers "<tag>" over HTTP; returns the problems."""
     apis = clients(scenario.ships)
@@ -146,18 +161,8 @@ def check(scenario: Scenario, tag: str, http_wait: float = 15.0) -> list[str]:
                 problems.append(f"{ship.name}: {name} is {c['State']} on {c['Image']}, want running on {image}")
 
     def serves(inst: Instance) -> str | None:
-        url = f"http://{scenario.ship(inst.ship).ip}:{inst.port}/"
-        deadline, body = time.monotonic() + http_wait, None
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(url, timeout=3) as resp:
-                    body = resp.read().decode()
-                if body == f"{tag}\n":
-                    return None
-            except OSError as exc:
-                body = f"error {exc}"
-            time.sleep(0.3)
-        return f"{inst.name}: {url} answered {body!r}, want {tag!r}"
+        problem = answers(f"http://{scenario.ship(inst.ship).ip}:{inst.port}/", tag, http_wait)
+        return f"{inst.name}: {problem}" if problem else None
 
     with cf.ThreadPoolExecutor(32) as pool:
         problems += [p for p in pool.map(serves, scenario.instances) if p]

@@ -26,8 +26,6 @@ import concurrent.futures as cf
 import json
 import os
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 from bench import scenario as sc
@@ -126,23 +124,10 @@ def blue_green_check(scenario, target: str, http_wait: float = 15.0) -> list[str
         if ship == scenario.ships[0] and (found.get(PROXY_NAME) or {}).get("State") != "running":
             problems.append(f"{ship.name}: the proxy {PROXY_NAME} is not running")
 
-    def get(url: str) -> str | None:
-        deadline, body = time.monotonic() + http_wait, None
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(url, timeout=3) as resp:
-                    body = resp.read().decode()
-                if body == f"{target}\n":
-                    return None
-            except OSError as exc:
-                body = f"error {exc}"
-            time.sleep(0.3)
-        return f"{url} answered {body!r}, want {target!r}"
-
     urls = [f"http://{scenario.ship(inst.ship).ip}:{_port(inst, colour)}/" for inst, colour in live]
     urls += [f"http://{scenario.ships[0].ip}:{PROXY_PORT}/"] * 5
     with cf.ThreadPoolExecutor(32) as pool:
-        problems += [p for p in pool.map(get, urls) if p]
+        problems += [p for p in pool.map(lambda url: sc.answers(url, target, http_wait), urls) if p]
     return problems
 
 
