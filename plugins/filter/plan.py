@@ -12,57 +12,32 @@ from ansible_collections.maestro.docker.plugins.module_utils._config import Conf
 from ansible_collections.maestro.docker.plugins.module_utils._config_plan import plan as make_plan
 
 
-def plan(
-    path,
-    command,
-    *,
-    things=None,
-    with_dependencies=False,
-    ignore_dependencies=False,
-    ship_filter=None,
-    container_filter=None,
-    concurrency=None,
-    only=None,
-    errors="strict",
-):
+def plan(path, command, *, errors="strict", **options):
     """The plan of ``command`` over the ships file at ``path`` (see module_utils/_config_plan.py).
 
-    ``errors="return"`` returns ``{"error": message}`` instead of raising, so that a playbook can fail
-    with the message alone rather than with the templating error wrapped around it.
+    ``options`` are those of ``_config_plan.plan``: things, with_dependencies, ignore_dependencies,
+    ship_filter, container_filter, concurrency, only. ``errors="return"`` returns ``{"error": message}``
+    instead of raising, so that a playbook can fail with the message alone rather than with the
+    templating error wrapped around it.
     """
     if errors not in ("strict", "return"):
         raise AnsibleFilterError(f"plan: errors must be strict or return, not {errors!r}")
     try:
-        return _plan(
-            path,
-            command,
-            things=things,
-            with_dependencies=with_dependencies,
-            ignore_dependencies=ignore_dependencies,
-            ship_filter=ship_filter,
-            container_filter=container_filter,
-            concurrency=concurrency,
-            only=only,
-        )
+        return _plan(path, command, **options)
     except AnsibleFilterError as exc:
         if errors == "return":
             return {"error": exc.message}
         raise
 
 
-def _plan(path, command, *, with_dependencies, ignore_dependencies, **options):
+def _plan(path, command, *, with_dependencies=False, ignore_dependencies=False, **options):
     try:
         # Extra variables arrive as strings: "false" must be false.
         flags = {"with_dependencies": boolean(with_dependencies, strict=True), "ignore_dependencies": boolean(ignore_dependencies, strict=True)}
     except TypeError as exc:
         raise AnsibleFilterError(f"maestro {command}: {exc}") from None
     try:
-        return make_plan(
-            load(str(path)),
-            str(command),
-            **flags,
-            **options,
-        )
+        return make_plan(load(str(path)), str(command), **flags, **options)
     except SelectionError as exc:
         raise AnsibleFilterError(f"maestro {command}: {exc}") from None
     except (ConfigError, MissingLibraryError) as exc:

@@ -128,12 +128,17 @@ def each(states: dict, value: str) -> bool:
     return set(states.values()) == {value}
 
 
-@pytest.fixture(scope="module")
-def web(fleet, inventory, tmp_path_factory):
-    made = Env(fleet, tmp_path_factory.mktemp("deploy"), inventory, "bg", fleet.image("v1"), offset=1)
+def environment(fleet, inventory, directory: Path, suffix: str, *, offset: int):
+    """A module fixture's environment on v1, with no container of an earlier run, cleaned after its tests."""
+    made = Env(fleet, directory, inventory, suffix, fleet.image("v1"), offset=offset)
     made.remove_all()
     yield made
     made.remove_all()
+
+
+@pytest.fixture(scope="module")
+def web(fleet, inventory, tmp_path_factory):
+    yield from environment(fleet, inventory, tmp_path_factory.mktemp("deploy"), "bg", offset=1)
 
 
 def deploy_under_load(web: Env, playbook: str, *args: str):
@@ -232,10 +237,7 @@ def test_a_second_deploy_fails_fast_while_the_lock_is_held(web):
 
 @pytest.fixture(scope="module")
 def seed(fleet, inventory, tmp_path_factory):
-    made = Env(fleet, tmp_path_factory.mktemp("stopstart"), inventory, "ss", fleet.image("v1"), offset=8)
-    made.remove_all()
-    yield made
-    made.remove_all()
+    yield from environment(fleet, inventory, tmp_path_factory.mktemp("stopstart"), "ss", offset=8)
 
 
 def test_stop_start_strategy_runs_the_seeds_four_steps(seed):
@@ -251,10 +253,7 @@ def test_stop_start_strategy_runs_the_seeds_four_steps(seed):
 
 @pytest.fixture(scope="module")
 def adopted(fleet, inventory, tmp_path_factory):
-    made = Env(fleet, tmp_path_factory.mktemp("adopt"), inventory, "ad", fleet.image("v1"), offset=15)
-    made.remove_all()
-    yield made
-    made.remove_all()
+    yield from environment(fleet, inventory, tmp_path_factory.mktemp("adopt"), "ad", offset=15)
 
 
 def test_deploy_puts_a_service_started_by_maestro_start_behind_the_proxy(adopted):
