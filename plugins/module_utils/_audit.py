@@ -33,6 +33,40 @@ UNSUPPORTED = ("hipchat", "slack")
 COMPACT_LIMIT = 5  # at and above this many instances, chat-like outputs say "N containers"
 
 
+# The auditor keys of the ships file's `audit` list. Only what can hold a secret is no_log:
+# marking the whole list would mask every value (even "http") wherever it appears in the output.
+AUDITOR_OPTIONS = {
+    "type": {"type": "str", "required": True},
+    "level": {"type": "str", "default": "info", "choices": ["info", "debug"]},
+    "ignore_errors": {"type": "bool", "default": False},
+    "file": {"type": "path"},
+    "endpoint": {"type": "str", "no_log": True},
+    "payload": {"type": "raw"},
+    "headers": {"type": "dict", "no_log": True},
+    "method": {"type": "str", "default": "POST"},
+    "timeout": {"type": "float", "default": 3},
+    "events": {"type": "list", "elements": "str", "default": ["action"], "choices": ["action", "success", "error"]},
+    "script": {"type": "path"},
+    "args": {"type": "str"},
+    # slack and hipchat (skipped with a warning) keep their keys valid
+    "name": {"type": "str"},
+    "room": {"type": "str"},
+    "channel": {"type": "str"},
+    "icon": {"type": "str"},
+    "token": {"type": "str", "no_log": True},
+}
+
+ARGUMENT_SPEC = {
+    "auditors": {"type": "list", "elements": "dict", "required": True, "options": AUDITOR_OPTIONS},
+    "event": {"type": "str", "required": True, "choices": list(EVENTS)},
+    "action": {"type": "str", "required": True},
+    "what": {"type": "list", "elements": "raw", "required": True},
+    "who": {"type": "str"},
+    "cause": {"type": "str"},
+    "level": {"type": "str", "default": "info", "choices": ["info", "debug"]},
+}
+
+
 class AuditError(Exception):
     """An auditor failed; the message names it."""
 
@@ -197,3 +231,22 @@ def audit(
         if result:
             sent.append(result)
     return sent, warnings
+
+
+def run(params: dict, *, check_mode: bool, open_url) -> dict:
+    """The audit module's result for validated ``params`` (ARGUMENT_SPEC): changed, sent, warnings, or failed and msg."""
+    try:
+        sent, warnings = audit(
+            params["auditors"],
+            params["event"],
+            params["action"],
+            params["what"],
+            who=params["who"],
+            message=params["cause"],
+            level=params["level"],
+            check_mode=check_mode,
+            open_url=open_url,
+        )
+    except AuditError as exc:
+        return {"failed": True, "changed": False, "msg": f"Error recording {params['event']} of {params['action']}: {exc}"}
+    return {"changed": bool(sent), "sent": sent, "warnings": warnings}

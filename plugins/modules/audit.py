@@ -166,63 +166,17 @@ sent:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.maestro.docker.plugins.module_utils._audit import AuditError, audit
-
-# The auditor keys of the ships file's `audit` list. Only what can hold a secret is no_log:
-# marking the whole list would mask every value (even "http") wherever it appears in the output.
-AUDITOR_OPTIONS = {
-    "type": {"type": "str", "required": True},
-    "level": {"type": "str", "default": "info", "choices": ["info", "debug"]},
-    "ignore_errors": {"type": "bool", "default": False},
-    "file": {"type": "path"},
-    "endpoint": {"type": "str", "no_log": True},
-    "payload": {"type": "raw"},
-    "headers": {"type": "dict", "no_log": True},
-    "method": {"type": "str", "default": "POST"},
-    "timeout": {"type": "float", "default": 3},
-    "events": {"type": "list", "elements": "str", "default": ["action"], "choices": ["action", "success", "error"]},
-    "script": {"type": "path"},
-    "args": {"type": "str"},
-    # slack and hipchat (skipped with a warning) keep their keys valid
-    "name": {"type": "str"},
-    "room": {"type": "str"},
-    "channel": {"type": "str"},
-    "icon": {"type": "str"},
-    "token": {"type": "str", "no_log": True},
-}
+from ansible_collections.maestro.docker.plugins.module_utils._audit import ARGUMENT_SPEC, run
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec={
-            "auditors": {"type": "list", "elements": "dict", "required": True, "options": AUDITOR_OPTIONS},
-            "event": {"type": "str", "required": True, "choices": ["action", "success", "error"]},
-            "action": {"type": "str", "required": True},
-            "what": {"type": "list", "elements": "raw", "required": True},
-            "who": {"type": "str"},
-            "cause": {"type": "str"},
-            "level": {"type": "str", "default": "info", "choices": ["info", "debug"]},
-        },
-        supports_check_mode=True,
-    )
-    p = module.params
-    try:
-        sent, warnings = audit(
-            p["auditors"],
-            p["event"],
-            p["action"],
-            p["what"],
-            who=p["who"],
-            message=p["cause"],
-            level=p["level"],
-            check_mode=module.check_mode,
-            open_url=open_url,
-        )
-    except AuditError as exc:
-        module.fail_json(msg=f"Error recording {p['event']} of {p['action']}: {exc}")
-    for warning in warnings:
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    result = run(module.params, check_mode=module.check_mode, open_url=open_url)
+    for warning in result.pop("warnings", []):
         module.warn(warning)
-    module.exit_json(changed=bool(sent), sent=sent)
+    if result.get("failed"):
+        module.fail_json(**{k: v for k, v in result.items() if k != "failed"})
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,15 @@
 # Note that this plugin util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""Controller-side execution of the Docker modules: the same argspec and code, without AnsiballZ.
+"""Controller-side execution of the collection's modules: the same argspec and code, without AnsiballZ.
 
 When a task would run its module on the controller anyway (connection local, no become, no async, no
 task ``environment``), the action plugin validates the arguments against the module's argspec and
-runs ``_module.execute`` in the worker process: about a quarter of the CPU of a module run. In every
+runs the module's code in the worker process: about a quarter of the CPU of a module run. In every
 other case, or when the variable ``maestro_docker_in_process`` is false, it runs the module as usual.
+
+``InProcessModuleAction`` is the frame; ``DockerModuleAction`` runs the Docker modules
+(``_module.execute``), ``audit``'s action its auditors (``_audit.run``).
 """
 
 from __future__ import annotations
@@ -18,20 +21,28 @@ from __future__ import annotations
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.maestro.docker.plugins.module_utils import _docker, _module
+from ansible_collections.maestro.docker.plugins.module_utils import _docker, _module, _spec
 from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
 
 LOCAL_CONNECTIONS = ("local", "ansible.builtin.local")
 
 
-class DockerModuleAction(ActionBase):
+class InProcessModuleAction(ActionBase):
+    """Run module MODULE in this process when it would run on the controller anyway; subclasses say how."""
+
     MODULE: str = ""
     _supports_check_mode = True
     _supports_async = True
 
+    def _argument_spec(self) -> tuple[dict, dict] | None:
+        """(argument spec, ArgumentSpecValidator keywords), or None when this module can't run in process."""
+        raise NotImplementedError
+
+    def _execute_in_process(self, params: dict) -> dict:
+        """The module's result for validated ``params``."""
+        raise NotImplementedError
+
     def _in_process(self, task_vars: dict) -> bool:
-        if not _module.ARGUMENT_SPECS.get(self.MODULE) or _docker.DOCKER_IMPORT_ERROR:
-            return False
         if str(task_vars.get("maestro_docker_in_process", True)).lower() in ("false", "0", "no", "off"):
             return False
         transport = getattr(self._connection, "transport", None) or getattr(self._connection, "_load_name", None)
@@ -45,7 +56,8 @@ class DockerModuleAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        if not self._in_process(task_vars):
+        spec = self._argument_spec()
+        if spec is None or not self._in_process(task_vars):
             # as ansible.builtin.normal does: an async task runs the module under the async wrapper
             wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
             module_name = f"maestro.docker.{self.MODULE}"
@@ -53,8 +65,8 @@ class DockerModuleAction(ActionBase):
             if not wrap_async:
                 self._remove_tmp_path(self._connection._shell.tmpdir)
             return result
-        spec = _docker.docker_argument_spec(_module.ARGUMENT_SPECS[self.MODULE])
-        validated = ArgumentSpecValidator(spec, required_together=_docker.DOCKER_REQUIRED_TOGETHER).validate(plain(self._task.args))
+        argument_spec, keywords = spec
+        validated = ArgumentSpecValidator(argument_spec, **keywords).validate(plain(self._task.args))
         if validated.error_messages:
             # worded as a module run words them
             errors = [
@@ -63,10 +75,22 @@ class DockerModuleAction(ActionBase):
             ]
             result.update(failed=True, changed=False, msg="; ".join(errors))
             return result
-        params = validated.validated_parameters
-        outcome = _module.execute(self.MODULE, params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff), own_process=False)
-        result.update(outcome)
+        outcome = self._execute_in_process(validated.validated_parameters)
+        # what a module run hides with no_log, hidden here too
+        result.update(_spec.mask_value(outcome, [str(value) for value in validated._no_log_values if value]))
         result.setdefault("changed", False)
         if not result.get("failed"):
             result.pop("exception", None)
         return result
+
+
+class DockerModuleAction(InProcessModuleAction):
+    """The Docker modules: _module.ARGUMENT_SPECS with the connection options, run by _module.execute."""
+
+    def _argument_spec(self) -> tuple[dict, dict] | None:
+        if not _module.ARGUMENT_SPECS.get(self.MODULE) or _docker.DOCKER_IMPORT_ERROR:
+            return None
+        return _docker.docker_argument_spec(_module.ARGUMENT_SPECS[self.MODULE]), {"required_together": _docker.DOCKER_REQUIRED_TOGETHER}
+
+    def _execute_in_process(self, params: dict) -> dict:
+        return _module.execute(self.MODULE, params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff), own_process=False)

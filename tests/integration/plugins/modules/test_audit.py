@@ -54,7 +54,8 @@ def results(tmp_path: Path) -> list[dict]:
     return json.loads((tmp_path / "results.json").read_text())
 
 
-def test_log_webhook_and_exec_auditors(tmp_path, webhook):
+@pytest.mark.parametrize("in_process", [True, False], ids=["in-process", "module"])
+def test_log_webhook_and_exec_auditors(tmp_path, webhook, in_process):
     log = tmp_path / "audit.log"
     script = tmp_path / "hook.sh"
     script.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/exec.args\ncat > {tmp_path}/exec.stdin\n')
@@ -74,8 +75,12 @@ def test_log_webhook_and_exec_auditors(tmp_path, webhook):
             {"maestro.docker.audit": {**task["maestro.docker.audit"], "event": "success"}},
         ],
         "-vvv",
+        "-e",
+        f"maestro_docker_in_process={in_process}",
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # the action plugin runs the auditors in its own process unless told not to (then: the module)
+    assert ("AnsiballZ_audit.py" in proc.stdout) is not in_process
     check, action, success = results(tmp_path)
     assert check["changed"] is True and check["sent"][0] == f"log {log}: alice is deploying web-1, web-2."
     assert action["changed"] is True
