@@ -10,10 +10,13 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.maestro.docker.plugins.module_utils._config import ConfigError, MissingLibraryError, SelectionError, load
 from ansible_collections.maestro.docker.plugins.module_utils._config_plan import plan as make_plan
+from ansible_collections.maestro.docker.plugins.module_utils._config_plan import sequence
 
 
 def plan(path, command, *, errors="strict", **options):
     """The plan of ``command`` over the ships file at ``path`` (see module_utils/_config_plan.py).
+
+    A list of commands is one plan for them all, run one after the other (``_config_plan.sequence``).
 
     ``options`` are those of ``_config_plan.plan``: things, with_dependencies, ignore_dependencies,
     ship_filter, container_filter, concurrency, only. ``errors="return"`` returns ``{"error": message}``
@@ -36,8 +39,10 @@ def _plan(path, command, *, with_dependencies=False, ignore_dependencies=False, 
         flags = {"with_dependencies": boolean(with_dependencies, strict=True), "ignore_dependencies": boolean(ignore_dependencies, strict=True)}
     except TypeError as exc:
         raise AnsibleFilterError(f"maestro {command}: {exc}") from None
+    # a list of commands is one plan for them all, run one after the other
+    make, command = (make_plan, command) if isinstance(command, str) else (sequence, ", ".join(map(str, command)))
     try:
-        return make_plan(load(str(path)), str(command), **flags, **options)
+        return make(load(str(path)), command, **flags, **options)
     except SelectionError as exc:
         raise AnsibleFilterError(f"maestro {command}: {exc}") from None
     except (ConfigError, MissingLibraryError) as exc:

@@ -37,6 +37,10 @@ The result is plain data (JSON-serialisable), so that a playbook can loop over i
     ``"step"`` (rolling restart: between chunks);
 ``levels``
     ``[step["ships"] for step in steps]``.
+
+``sequence(config, ["pull", "stop", "clean", "start"])`` is one plan for several commands run one
+after the other (the stop-start deploy): each command's steps in turn, each finished on every ship
+before the next starts, as when the commands are run one by one.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ from ._config_errors import SelectionError
 COMMANDS = ("pull", "start", "stop", "kill", "restart", "clean", "status", "logs", "deptree")
 # Commands that gather dependents (and order in reverse) rather than dependencies.
 DEPENDENTS = ("stop", "kill", "restart")
+# Commands that can follow one another in one sequence (restart has its own stop/start order).
+SEQUENCE = ("pull", "start", "stop", "kill", "clean")
 # Commands with one step over every selected instance: no ordering.
 UNORDERED = ("status", "logs", "deptree")
 
@@ -159,6 +165,25 @@ def plan(
     return {
         "command": command,
         "things": split_things(things),
+        "instances": selected,
+        "ships": _by_ship(config, selected),
+        "steps": steps,
+        "levels": [step["ships"] for step in steps],
+    }
+
+
+def sequence(config, commands, **options) -> dict:
+    """One plan for ``commands`` run one after the other, each over the selection it makes alone (see above)."""
+    names = split_things(commands)
+    wrong = [name for name in names if name not in SEQUENCE]
+    if not names or wrong:
+        raise SelectionError("a sequence is one or more of %s, not %s" % (", ".join(SEQUENCE), ", ".join(wrong) or "nothing"))
+    plans = [plan(config, name, **options) for name in names]
+    selected = sorted({name for one in plans for name in one["instances"]})
+    steps = [step for one in plans for step in one["steps"]]
+    return {
+        "command": ", ".join(names),
+        "things": plans[0]["things"],
         "instances": selected,
         "ships": _by_ship(config, selected),
         "steps": steps,

@@ -245,8 +245,10 @@ def test_stop_start_strategy_runs_the_seeds_four_steps(seed):
     assert each(seed.states(), "running v1")
     seed.write(seed.file.read_text().split("image: ")[1].split("\n")[0].rsplit(":", 1)[0] + ":v2")
     out = seed.ok("playbooks/deploy.yml", "-e", "maestro_deploy_strategy=stop-start")
-    steps = re.findall(r"^TASK \[maestro\.docker\.orchestrate : (\w+), step 1\]", out, flags=re.M)
-    assert steps == ["Pull", "Stop", "Clean", "Start"], steps
+    # one plan for the four commands: their steps in turn
+    steps = re.findall(r"^TASK \[maestro\.docker\.orchestrate : (\w+), step (\d+)\]", out, flags=re.M)
+    assert steps == [("Pull", "1"), ("Stop", "2"), ("Clean", "3"), ("Start", "4")], steps
+    assert "maestro pull, stop, clean, start: 6 instance(s) in 4 step(s)" in out
     assert each(seed.states(), "running v2"), seed.states()
     assert each(seed.states("-green"), "absent")
 

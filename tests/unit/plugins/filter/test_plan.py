@@ -33,6 +33,19 @@ def test_restart_plan(path):
     ]
 
 
+def test_a_list_of_commands_is_one_plan(path):
+    result = FilterModule().filters()["plan"](path, ["pull", "stop", "clean", "start"], things="web")
+    assert result["command"] == "pull, stop, clean, start"
+    assert [(s["action"], s["ships"]) for s in result["steps"]] == [
+        ("pull", {"s1": ["web-1"], "s2": ["web-2"]}),
+        ("stop", {"s1": ["web-1"], "s2": ["web-2"]}),
+        ("clean", {"s1": ["web-1"], "s2": ["web-2"]}),
+        ("start", {"s1": ["web-1"], "s2": ["web-2"]}),
+    ]
+    wrong = FilterModule().filters()["plan"](path, ["pull", "restart"], errors="return")
+    assert wrong == {"error": "maestro pull, restart: a sequence is one or more of pull, start, stop, kill, clean, not restart"}
+
+
 def test_unknown_thing_is_one_line_naming_it(path):
     with pytest.raises(AnsibleFilterError) as info:
         FilterModule().filters()["plan"](path, "start", things=["wbe"])

@@ -7,7 +7,7 @@
 import pytest
 
 from ansible_collections.maestro.docker.plugins.module_utils._config_errors import SelectionError
-from ansible_collections.maestro.docker.plugins.module_utils._config_plan import COMMANDS, plan, select, split_things
+from ansible_collections.maestro.docker.plugins.module_utils._config_plan import COMMANDS, plan, select, sequence, split_things
 
 from .conftest import HEAD
 
@@ -194,3 +194,36 @@ def test_errors(stack, command, kwargs, message):
 def test_every_command_plans_an_empty_selection(stack, command):
     result = plan(stack, command, container_filter="nothing-*")
     assert (result["instances"], result["ships"], result["steps"]) == ([], {}, [])
+
+
+def test_sequence_runs_each_commands_own_plan_in_turn(stack):
+    # the stop-start deploy: stop also takes tools-1 (a dependent of web), as `maestro stop` alone does
+    result = sequence(stack, ["pull", "stop", "clean", "start"])
+    assert result["command"] == "pull, stop, clean, start"
+    assert steps(result) == [step for command in ("pull", "stop", "clean", "start") for step in steps(plan(stack, command))]
+    assert [s[0] for s in steps(result)] == ["pull", "pull", "stop", "stop", "stop", "clean", "clean", "start", "start"]
+    assert result["instances"] == ["cache-1", "db-1", "tools-1", "web-1", "web-2", "web-3"]
+    assert result["ships"] == {"host1": ["db-1", "tools-1", "web-1"], "host2": ["cache-1", "web-2", "web-3"]}
+    assert result["levels"] == [s["ships"] for s in result["steps"]]
+
+
+def test_sequence_passes_the_selection_to_every_command(stack):
+    result = sequence(stack, "stop,start", things="web", ignore_dependencies=True)
+    assert steps(result) == [
+        ("stop", {"host1": ["web-1"], "host2": ["web-2", "web-3"]}, None),
+        ("start", {"host1": ["web-1"], "host2": ["web-2", "web-3"]}, None),
+    ]
+    assert result["things"] == ["web"]
+
+
+@pytest.mark.parametrize(
+    ("commands", "message"),
+    [
+        ([], r"^a sequence is one or more of pull, start, stop, kill, clean, not nothing$"),
+        (["pull", "restart"], r"^a sequence is one or more of pull, start, stop, kill, clean, not restart$"),
+        ("status,logs", r"^a sequence is one or more of pull, start, stop, kill, clean, not status, logs$"),
+    ],
+)
+def test_sequence_refuses_what_cannot_follow_another(stack, commands, message):
+    with pytest.raises(SelectionError, match=message):
+        sequence(stack, commands)
