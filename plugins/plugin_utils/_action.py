@@ -18,6 +18,9 @@ other case, or when the variable ``maestro_docker_in_process`` is false, it runs
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
@@ -42,6 +45,10 @@ class InProcessModuleAction(ActionBase):
         """The module's result for validated ``params``."""
         raise NotImplementedError
 
+    def _module_args(self, task_vars: dict) -> dict:
+        """The arguments the module gets (in this process or not)."""
+        return self._task.args
+
     def _in_process(self, task_vars: dict) -> bool:
         if str(task_vars.get("maestro_docker_in_process", True)).lower() in ("false", "0", "no", "off"):
             return False
@@ -56,17 +63,18 @@ class InProcessModuleAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
+        args = self._module_args(task_vars)
         spec = self._argument_spec()
         if spec is None or not self._in_process(task_vars):
             # as ansible.builtin.normal does: an async task runs the module under the async wrapper
             wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
             module_name = f"maestro.docker.{self.MODULE}"
-            result.update(self._execute_module(module_name=module_name, module_args=self._task.args, task_vars=task_vars, wrap_async=wrap_async))
+            result.update(self._execute_module(module_name=module_name, module_args=args, task_vars=task_vars, wrap_async=wrap_async))
             if not wrap_async:
                 self._remove_tmp_path(self._connection._shell.tmpdir)
             return result
         argument_spec, keywords = spec
-        validated = ArgumentSpecValidator(argument_spec, **keywords).validate(plain(self._task.args))
+        validated = ArgumentSpecValidator(argument_spec, **keywords).validate(plain(args))
         if validated.error_messages:
             # worded as a module run words them
             errors = [
@@ -91,6 +99,29 @@ class DockerModuleAction(InProcessModuleAction):
         if not _module.ARGUMENT_SPECS.get(self.MODULE) or _docker.DOCKER_IMPORT_ERROR:
             return None
         return _docker.docker_argument_spec(_module.ARGUMENT_SPECS[self.MODULE]), {"required_together": _docker.DOCKER_REQUIRED_TOGETHER}
+
+    def _module_args(self, task_vars: dict) -> dict:
+        """Instances given by name are this host's specs from ``maestro_instances``, templated only if it holds templates.
+
+        The orchestrate role passes names: at 30 instances per ship, templating their specs (maestro-ng's
+        injected variables make each about 13 KB) and sending them back with the task result cost more
+        controller CPU than the step's Docker calls. The ships inventory marks its specs unsafe, so
+        they need no templating; a hand-written ``maestro_instances`` with templates is templated.
+        """
+        args = self._task.args
+        wanted = args.get("instances")
+        if not isinstance(wanted, list) or not any(isinstance(item, str) for item in wanted):
+            return args
+        known = task_vars.get("maestro_instances") or []
+        if not isinstance(known, list) or self._templar.is_template(known):
+            known = self._templar.template(known)  # a hand-written variable; the inventory's specs are unsafe, never templates
+        by_name = {str(spec.get("name")): spec for spec in known if isinstance(spec, Mapping)}
+        missing = [item for item in wanted if isinstance(item, str) and item not in by_name]
+        if missing:
+            host = task_vars.get("inventory_hostname", "this host")
+            raise AnsibleActionFail(f"instances {', '.join(missing)}: not in the maestro_instances of {host}")
+        specs = [by_name[item] if isinstance(item, str) else item for item in wanted]
+        return {**args, "instances": [plain(spec) for spec in specs]}
 
     def _execute_in_process(self, params: dict) -> dict:
         return _module.execute(self.MODULE, params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff), own_process=False)
