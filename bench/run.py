@@ -131,6 +131,36 @@ def floor_steps(logfile: Path) -> dict | None:
         return None
 
 
+def cpu_idle(interval: float = 1.0) -> float:
+    """The fraction of the machine's CPU time that was idle over the next `interval` seconds (/proc/stat)."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return fields[3] + fields[4], sum(fields)  # idle + iowait, total
+
+    idle0, total0 = sample()
+    time.sleep(interval)
+    idle1, total1 = sample()
+    return (idle1 - idle0) / max(total1 - total0, 1)
+
+
+def quiet(threshold: float, limit: float) -> tuple[float, float]:
+    """Wait (untimed) until the CPU is at least `threshold` idle for 2 s in a row, at most `limit` s.
+
+    A reset removes and creates up to 90 containers: the daemons, shims and docker-proxy processes go
+    on exiting and unmounting for several seconds after the API calls return, and a tool timed during
+    that pays for its predecessor. Returns (the last second's idle fraction, the seconds waited).
+    """
+    start, calm = time.monotonic(), 0
+    idle = cpu_idle()
+    while time.monotonic() - start < limit:
+        calm = calm + 1 if idle >= threshold else 0
+        if calm >= 2:
+            break
+        idle = cpu_idle()
+    return round(idle, 3), round(time.monotonic() - start, 1)
+
+
 # ---- the run -------------------------------------------------------------------------------------
 def bench(args: argparse.Namespace) -> dict:
     import fleet as fleet_mod  # noqa: PLC0415 - tests/fleet/fleet.py
@@ -189,6 +219,7 @@ def bench(args: argparse.Namespace) -> dict:
                 target = other(current)
                 sc.drop_image(scen, target)
                 time.sleep(args.settle)  # let the daemons finish what the reset or the last run left (untimed)
+                idle, waited = quiet(args.quiet, args.quiet_max)
                 steps = tool.commands(scen, target, workdir)
                 load = os.getloadavg()[0]
                 timing = time_steps(steps, workdir / "output.log")
@@ -198,7 +229,8 @@ def bench(args: argparse.Namespace) -> dict:
                     timing["inner_steps"] = floor_steps(workdir / "output.log")
                 ok = timing["ok"] and not problems
                 record = {"tool": tool.NAME, "size": scen.label, "ships": ships, "per_ship": per_ship, "run": rnd + 1}
-                record |= {"from": current, "to": target, "load1": round(load, 2), **timing, "converged": ok, "problems": problems[:5]}
+                record |= {"from": current, "to": target, "load1": round(load, 2), "idle_before": idle, "quiet_wait": waited}
+                record |= {**timing, "converged": ok, "problems": problems[:5]}
                 results["runs"].append(record)
                 log(
                     f"{scen.label} run {rnd + 1} {tool.NAME:<17} {current}->{target} "
@@ -288,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ships", type=int, default=3, help="ships for a size given as a bare instance count (default 3)")
     parser.add_argument("--runs", type=int, default=3, help="measured runs per tool and size (default 3)")
     parser.add_argument("--settle", type=float, default=5.0, help="seconds to wait, untimed, before each measured run (default 5)")
+    parser.add_argument("--quiet", type=float, default=0.8, help="then wait until the CPU is this idle for 2 s (default 0.8)")
+    parser.add_argument("--quiet-max", type=float, default=60.0, help="but at most this many seconds (default 60)")
     parser.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated, from: {', '.join(TOOLS)}")
     parser.add_argument("--out", type=Path, default=BENCH / "results", help="where results.{json,md,png} go")
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG (it needs matplotlib from the community venv)")

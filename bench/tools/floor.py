@@ -15,6 +15,8 @@ from pathlib import Path
 
 NAME = "floor"
 LABEL = "floor (docker SDK, thread per container)"
+# the start state's label (bench/scenario.py MANAGED_LABEL; this file also runs as a plain script), so the next tool needs no reset
+LABELS = {"maestro.managed": "true"}
 
 
 def unavailable() -> str | None:
@@ -75,7 +77,7 @@ def main(path: str) -> int:
     def start(inst: dict) -> None:
         api = apis[inst["ship"]]
         hc = api.create_host_config(port_bindings={port: inst["port"]})
-        cid = api.create_container(image, name=inst["name"], hostname=inst["name"], ports=[port], host_config=hc, detach=True)["Id"]
+        cid = api.create_container(image, name=inst["name"], hostname=inst["name"], ports=[port], host_config=hc, detach=True, labels=LABELS)["Id"]
         api.start(cid)
 
     for step, fn, items in (

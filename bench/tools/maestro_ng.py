@@ -37,7 +37,11 @@ def maestro_file(scenario, target: str) -> str:
         "  web:",
         f"    image: {scenario.image(target)}",
         "    instances:",
-        *(f'      {i.name}: {{ship: {i.ship}, ports: {{http: "8080:{i.port}"}}, stop_timeout: 10}}' for i in scenario.instances),
+        # the start state's label (bench/scenario.py), so that the next tool needs no reset
+        *(
+            f'      {i.name}: {{ship: {i.ship}, ports: {{http: "8080:{i.port}"}}, stop_timeout: 10, labels: {{maestro.managed: "true"}}}}'
+            for i in scenario.instances
+        ),
     ]
     return "\n".join(lines) + "\n"
 

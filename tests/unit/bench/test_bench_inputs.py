@@ -5,8 +5,8 @@ from __future__ import annotations
 import yaml
 
 from bench import run
-from bench.scenario import Scenario, Ship
-from bench.tools import collection, community_docker, maestro_ng
+from bench.scenario import MANAGED_LABEL, Scenario, Ship
+from bench.tools import REPO, collection, community_docker, floor, maestro_ng
 
 
 def scenario(ships: int = 2, per_ship: int = 3) -> Scenario:
@@ -27,8 +27,17 @@ def test_maestro_file_describes_the_same_instances(tmp_path):
     assert conf["ships"]["ship2"] == {"ip": "10.9.9.12"}
     web = conf["services"]["web"]
     assert web["image"] == s.image("v2")
-    assert web["instances"]["web-ship2-3"] == {"ship": "ship2", "ports": {"http": "8080:20003"}, "stop_timeout": 10}
+    # every tool labels its containers as the start state does, so no tool has to reset after another
+    labels = {"maestro.managed": "true"}
+    assert web["instances"]["web-ship2-3"] == {"ship": "ship2", "ports": {"http": "8080:20003"}, "stop_timeout": 10, "labels": labels}
     assert [st.argv[3:] for st in steps] == [["pull"], ["stop", "-a"], ["clean"], ["start"]]
+
+
+def test_the_peers_label_their_containers_like_the_start_state():
+    play = yaml.safe_load((REPO / "bench" / "playbooks" / "community-upgrade.yml").read_text())
+    start = next(t for t in play[0]["tasks"] if t.get("community.docker.docker_container", {}).get("state") == "started")
+    assert start["community.docker.docker_container"]["labels"] == MANAGED_LABEL
+    assert floor.LABELS == MANAGED_LABEL
 
 
 def test_community_inventory_has_every_ship_and_forks_cover_them(tmp_path):
