@@ -38,8 +38,9 @@ description:
     C(maestro_services) (per service: C(instances), C(requires) (transitive), C(wants_info), C(omit)),
     C(maestro_registries) (as in the file, passwords included: use C(no_log) wherever they are passed on),
     C(maestro_audit), and C(maestro_config_file) (absolute path of the ships file)."
-  - "Values that come from the ships file are marked unsafe, so Ansible never templates them again: the
-    file was already rendered by Jinja2 once, with C(env) bound to the environment."
+  - "Values that come from the ships file are never templated again (they are not trusted as templates, the
+    default for an inventory plugin since ansible-core 2.19): the file was already rendered by Jinja2 once,
+    with C(env) bound to the environment."
   - "B(Layering): a ships file may start from other files with C(__maestro: {extends: base.yaml}) (a path
     relative to the file, or a list of paths applied in order; bases may extend other files; cycles are
     errors). Each file is rendered by Jinja2 on its own, then mappings are merged key by key while scalars
@@ -105,7 +106,6 @@ import re
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.template import trust_as_template
-from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.maestro.docker.plugins.module_utils import _config
 
@@ -188,16 +188,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             "maestro_config_file": config_file,
         }
         for key, value in group_vars.items():
-            inventory.set_variable("all", key, wrap_var(value))
+            inventory.set_variable("all", key, value)
 
         for name, ship in sorted(config.ships.items()):
             inventory.add_host(name, group=SHIPS_GROUP)
             host_vars = {
                 "ansible_connection": "local",
-                "maestro_ship": wrap_var(name),
-                "maestro_ship_ip": wrap_var(ship.ip),
-                "maestro_docker": wrap_var(ship.connection()),
-                "maestro_instances": wrap_var([instance.spec for instance in config.instances_on(name)]),
+                "maestro_ship": name,
+                "maestro_ship_ip": ship.ip,
+                "maestro_docker": ship.connection(),
+                "maestro_instances": [instance.spec for instance in config.instances_on(name)],
             }
             for key, value in host_vars.items():
                 inventory.set_variable(name, key, value)
