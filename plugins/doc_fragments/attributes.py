@@ -72,7 +72,7 @@ options:
       - Values of the C(env) keys listed in C(secret_env) never appear in results, diffs or messages.
       - An element may also be an instance name. The action plugin replaces it, before the module sees it, by that
         instance's spec from the host's C(maestro_instances) (as the inventory plugin C(maestro.docker.ships) sets it;
-        templated only where it holds templates). The C(maestro.docker.orchestrate) role passes names, which spares
+        templated only if that variable holds templates). The C(maestro.docker.orchestrate) role passes names, which spares
         every task templating the specs and sending them back with its result.
     type: list
     elements: dict

@@ -162,9 +162,14 @@ def plan(
         steps = [{"action": "stop", "ships": level, "delay": None} for level in forward[::-1]]
         steps += [{"action": "start", "ships": level, "delay": "stop_start" if i == 0 else None} for i, level in enumerate(forward)]
 
+    return _result(config, command, split_things(things), selected, steps)
+
+
+def _result(config, command: str, things: list, selected: list, steps: list) -> dict:
+    """A plan as the module docstring describes it."""
     return {
         "command": command,
-        "things": split_things(things),
+        "things": things,
         "instances": selected,
         "ships": _by_ship(config, selected),
         "steps": steps,
@@ -180,12 +185,4 @@ def sequence(config, commands, **options) -> dict:
         raise SelectionError("a sequence is one or more of %s, not %s" % (", ".join(SEQUENCE), ", ".join(wrong) or "nothing"))
     plans = [plan(config, name, **options) for name in names]
     selected = sorted({name for one in plans for name in one["instances"]})
-    steps = [step for one in plans for step in one["steps"]]
-    return {
-        "command": ", ".join(names),
-        "things": plans[0]["things"],
-        "instances": selected,
-        "ships": _by_ship(config, selected),
-        "steps": steps,
-        "levels": [step["ships"] for step in steps],
-    }
+    return _result(config, ", ".join(names), plans[0]["things"], selected, [step for one in plans for step in one["steps"]])

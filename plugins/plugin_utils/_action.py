@@ -105,8 +105,9 @@ class DockerModuleAction(InProcessModuleAction):
 
         The orchestrate role passes names: at 30 instances per ship, templating their specs (maestro-ng's
         injected variables make each about 13 KB) and sending them back with the task result cost more
-        controller CPU than the step's Docker calls. The ships inventory marks its specs unsafe, so
-        they need no templating; a hand-written ``maestro_instances`` with templates is templated.
+        controller CPU than the step's Docker calls. The ships inventory's specs are not trusted as
+        templates, so they need no templating; a hand-written ``maestro_instances`` with templates is
+        templated. The specs go on as they are: ``run`` makes them plain once, with the other arguments.
         """
         args = self._task.args
         wanted = args.get("instances")
@@ -114,14 +115,13 @@ class DockerModuleAction(InProcessModuleAction):
             return args
         known = task_vars.get("maestro_instances") or []
         if not isinstance(known, list) or self._templar.is_template(known):
-            known = self._templar.template(known)  # a hand-written variable; the inventory's specs are unsafe, never templates
+            known = self._templar.template(known)  # a hand-written variable; the inventory's specs are never templates
         by_name = {str(spec.get("name")): spec for spec in known if isinstance(spec, Mapping)}
         missing = [item for item in wanted if isinstance(item, str) and item not in by_name]
         if missing:
             host = task_vars.get("inventory_hostname", "this host")
             raise AnsibleActionFail(f"instances {', '.join(missing)}: not in the maestro_instances of {host}")
-        specs = [by_name[item] if isinstance(item, str) else item for item in wanted]
-        return {**args, "instances": [plain(spec) for spec in specs]}
+        return {**args, "instances": [by_name[item] if isinstance(item, str) else item for item in wanted]}
 
     def _execute_in_process(self, params: dict) -> dict:
         return _module.execute(self.MODULE, params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff), own_process=False)
