@@ -8,7 +8,7 @@ real. After each run the driver checks, untimed, that every instance runs the ta
 answers it over HTTP; a run that fails or does not converge is reported as failed, not timed.
 
 Usage (from the checkout, with the project venv, after ``make fleet``; ``make bench`` does it all):
-    .venv/bin/python bench/run.py [--sizes 3x1,3x10,3x30,6x10] [--runs 3] [--tools floor,maestro-ng,...]
+    .venv/bin/python bench/run.py [--sizes 3x1,3x10,3x30,6x10] [--runs 5] [--tools floor,maestro-ng,...]
 Results go to bench/results/results.{json,md,png}.
 """
 
@@ -318,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"comma-separated SHIPSxINSTANCES, or INSTANCES on --ships ships (default {DEFAULT_SIZES})")
     parser.add_argument("--ships", type=int, default=3, help="ships for a size given as a bare instance count (default 3)")
-    parser.add_argument("--runs", type=int, default=3, help="measured runs per tool and size (default 3)")
+    parser.add_argument("--runs", type=int, default=5, help="measured runs per tool and size (default 5)")
     parser.add_argument("--settle", type=float, default=5.0, help="seconds to wait, untimed, before each measured run (default 5)")
     parser.add_argument("--quiet", type=float, default=0.8, help="then wait until the CPU is this idle for 2 s (default 0.8)")
     parser.add_argument("--quiet-max", type=float, default=60.0, help="but at most this many seconds (default 60)")
