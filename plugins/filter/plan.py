@@ -34,17 +34,17 @@ def plan(path, command, *, errors="strict", **options):
 
 
 def _plan(path, command, *, with_dependencies=False, ignore_dependencies=False, **options):
+    # a list of commands is one plan for them all, run one after the other
+    make, name = (make_plan, command) if isinstance(command, str) else (sequence, ", ".join(map(str, command)))
     try:
         # Extra variables arrive as strings: "false" must be false.
         flags = {"with_dependencies": boolean(with_dependencies, strict=True), "ignore_dependencies": boolean(ignore_dependencies, strict=True)}
     except TypeError as exc:
-        raise AnsibleFilterError(f"maestro {command}: {exc}") from None
-    # a list of commands is one plan for them all, run one after the other
-    make, command = (make_plan, command) if isinstance(command, str) else (sequence, ", ".join(map(str, command)))
+        raise AnsibleFilterError(f"maestro {name}: {exc}") from None
     try:
         return make(load(str(path)), command, **flags, **options)
     except SelectionError as exc:
-        raise AnsibleFilterError(f"maestro {command}: {exc}") from None
+        raise AnsibleFilterError(f"maestro {name}: {exc}") from None
     except (ConfigError, MissingLibraryError) as exc:
         raise AnsibleFilterError(f"plan of {path}: {exc}") from exc
 

@@ -22,9 +22,10 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.maestro.docker.plugins.module_utils import _docker, _module, _spec
+from ansible_collections.maestro.docker.plugins.module_utils import _docker, _module
 from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
 
 LOCAL_CONNECTIONS = ("local", "ansible.builtin.local")
@@ -84,8 +85,9 @@ class InProcessModuleAction(ActionBase):
             result.update(failed=True, changed=False, msg="; ".join(errors))
             return result
         outcome = self._execute_in_process(validated.validated_parameters)
-        # what a module run hides with no_log, hidden here too
-        result.update(_spec.mask_value(outcome, [str(value) for value in validated._no_log_values if value]))
+        if validated._no_log_values:  # hidden as AnsibleModule.exit_json hides them (the validator's own set, as it uses)
+            outcome = remove_values(outcome, validated._no_log_values)
+        result.update(outcome)
         result.setdefault("changed", False)
         if not result.get("failed"):
             result.pop("exception", None)
