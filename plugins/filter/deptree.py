@@ -1,21 +1,23 @@
 # Copyright (c) maestro.docker contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The deptree filter: maestro-ng's ``deptree`` from a ships file."""
+"""The deptree filter: maestro-ng's ``deptree`` from what the ships inventory published."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.maestro.docker.plugins.module_utils._config import ConfigError, MissingLibraryError, SelectionError, load
+from ansible_collections.maestro.docker.plugins.module_utils._config_errors import SelectionError
+from ansible_collections.maestro.docker.plugins.plugin_utils._published import published_graph
 
 
-def deptree(path, things=None, recursive=False):
+def deptree(services, things=None, recursive=False):
     """Render the requires tree of the services (or of the services of the given things)."""
+    graph = published_graph(services, "deptree")
     try:
-        return load(str(path)).deptree(things=list(things or []) or None, recursive=bool(recursive))
-    except (ConfigError, SelectionError, MissingLibraryError) as exc:
-        raise AnsibleFilterError(f"deptree of {path}: {exc}") from exc
+        return graph.deptree(things=list(things or []) or None, recursive=bool(recursive))
+    except SelectionError as exc:
+        raise AnsibleFilterError(f"maestro deptree: {exc}") from None
 
 
 class FilterModule:

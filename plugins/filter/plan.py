@@ -8,13 +8,17 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.maestro.docker.plugins.module_utils._config import ConfigError, MissingLibraryError, SelectionError, load
+from ansible_collections.maestro.docker.plugins.module_utils._config_errors import SelectionError
 from ansible_collections.maestro.docker.plugins.module_utils._config_plan import plan as make_plan
 from ansible_collections.maestro.docker.plugins.module_utils._config_plan import sequence
+from ansible_collections.maestro.docker.plugins.plugin_utils._published import published_graph
 
 
-def plan(path, command, *, errors="strict", **options):
-    """The plan of ``command`` over the ships file at ``path`` (see module_utils/_config_plan.py).
+def plan(services, command, *, errors="strict", **options):
+    """The plan of ``command`` over the inventory's ``maestro_services`` (see module_utils/_config_plan.py).
+
+    The plan is made from what the ships inventory published, never from the file again: the plays act on
+    exactly the inventory's instances, whatever environment the inventory rendered the file with.
 
     A list of commands is one plan for them all, run one after the other (``_config_plan.sequence``).
 
@@ -26,14 +30,14 @@ def plan(path, command, *, errors="strict", **options):
     if errors not in ("strict", "return"):
         raise AnsibleFilterError(f"plan: errors must be strict or return, not {errors!r}")
     try:
-        return _plan(path, command, **options)
+        return _plan(services, command, **options)
     except AnsibleFilterError as exc:
         if errors == "return":
             return {"error": exc.message}
         raise
 
 
-def _plan(path, command, *, with_dependencies=False, ignore_dependencies=False, **options):
+def _plan(services, command, *, with_dependencies=False, ignore_dependencies=False, **options):
     # a list of commands is one plan for them all, run one after the other
     make, name = (make_plan, command) if isinstance(command, str) else (sequence, ", ".join(map(str, command)))
     try:
@@ -41,12 +45,11 @@ def _plan(path, command, *, with_dependencies=False, ignore_dependencies=False, 
         flags = {"with_dependencies": boolean(with_dependencies, strict=True), "ignore_dependencies": boolean(ignore_dependencies, strict=True)}
     except TypeError as exc:
         raise AnsibleFilterError(f"maestro {name}: {exc}") from None
+    graph = published_graph(services, "plan")
     try:
-        return make(load(str(path)), command, **flags, **options)
+        return make(graph, command, **flags, **options)
     except SelectionError as exc:
         raise AnsibleFilterError(f"maestro {name}: {exc}") from None
-    except (ConfigError, MissingLibraryError) as exc:
-        raise AnsibleFilterError(f"plan of {path}: {exc}") from exc
 
 
 class FilterModule:

@@ -28,16 +28,22 @@ description:
     daemon, in community.docker option names: C(docker_host), C(tls), C(validate_certs), C(ca_path),
     C(client_cert), C(client_key), C(api_version), C(timeout), C(use_ssh_client), C(ssh_key)) and
     C(maestro_instances) (the specs of the instances placed on the ship, in start order; the spec keys are
-    documented in the collection's ships file guide)."
+    documented in the collection's ships file guide). Each spec is the instance's own, without the link variables
+    of its service and of the services it requires, and says so with C(add_links: true): the collection's modules
+    add them when the spec is used, computed once per service, so that the inventory grows with the ships file
+    and not with the square of a dependency chain."
   - "B(Groups): C(maestro_ships) holds every ship. C(maestro_service_<service>) holds the ships that run
     instances of that service; the service name is sanitised for Ansible by replacing every character that
     is not a letter, digit or underscore with C(_) (C(web-api) becomes C(maestro_service_web_api)).
     C(maestro_omitted) has the groups of the services marked C(omit) as children."
   - "B(Group variables) (of the C(all) group): C(maestro_environment) (the top-level C(name)),
     C(maestro_service_levels) (start order: a list of lists of service names, level 0 first),
-    C(maestro_services) (per service: C(instances), C(requires) (transitive), C(wants_info), C(omit)),
+    C(maestro_services) (per service: C(instances) (instance name to ship), C(requires) (as declared: direct),
+    C(implied_requires) (the services of its C(volumes_from) sources), C(wants_info), C(omit); the plays plan
+    from it and do not read the ships file again),
     C(maestro_registries) (as in the file, passwords included: use C(no_log) wherever they are passed on),
-    C(maestro_audit), and C(maestro_config_file) (absolute path of the ships file)."
+    C(maestro_audit), and C(maestro_config_file) (absolute path of the ships file, for information: nothing reads it
+    again)."
   - "Values that come from the ships file are never templated again (they are not trusted as templates, the
     default for an inventory plugin since ansible-core 2.19): the file was already rendered by Jinja2 once,
     with C(env) bound to the environment."
@@ -174,15 +180,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         group_vars = {
             "maestro_environment": config.name,
             "maestro_service_levels": config.start_levels(),
-            "maestro_services": {
-                name: {
-                    "instances": list(service.instances),
-                    "requires": sorted(config.graph.all_requires(name)),
-                    "wants_info": list(service.wants_info),
-                    "omit": service.omit,
-                }
-                for name, service in sorted(config.services.items())
-            },
+            "maestro_services": config.published_services(),
             "maestro_registries": config.registries,
             "maestro_audit": config.audit,
             "maestro_config_file": config_file,
@@ -190,14 +188,18 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         for key, value in group_vars.items():
             inventory.set_variable("all", key, value)
 
+        placed = {}
+        for instance in config.instances.values():
+            placed.setdefault(instance.ship, []).append(instance.name)
         for name, ship in sorted(config.ships.items()):
             inventory.add_host(name, group=SHIPS_GROUP)
+            in_start_order = [i for level in config.graph.instance_levels(placed.get(name, [])) for i in level]
             host_vars = {
                 "ansible_connection": "local",
                 "maestro_ship": name,
                 "maestro_ship_ip": ship.ip,
                 "maestro_docker": ship.connection(),
-                "maestro_instances": [instance.spec for instance in config.instances_on(name)],
+                "maestro_instances": [config.published_spec(i) for i in in_start_order],
             }
             for key, value in host_vars.items():
                 inventory.set_variable(name, key, value)
@@ -208,7 +210,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
 
         for name, service in sorted(config.services.items()):
             group = inventory.add_group(service_group(name))
-            for ship in sorted({config.instances[i].ship for i in service.instances}):
+            for ship in sorted({config.instances[i].ship for i in service.instances if i in config.instances}):
                 inventory.add_host(ship, group=group)
             if service.omit:
                 inventory.add_group(OMITTED_GROUP)

@@ -165,6 +165,48 @@ def link_variables(service: str, members, internal: bool) -> dict:
     return result
 
 
+class Links:
+    """Step 7 of the build order: the link variables of each service's instances, computed once per service.
+
+    ``requires`` and ``wants_info`` are each service's *declared* direct ones (``volumes_from`` adds no link
+    variables); ``members(service)`` gives that service's ``(instance name, ship ip, ports)`` tuples, sorted
+    by name. The loader and the controller-side plugins (from what the ships inventory published) both
+    complete an instance's environment with :meth:`of`, so there is one place that says what a link is.
+    """
+
+    def __init__(self, requires: dict, wants_info: dict, members):
+        self.requires = requires
+        self.wants_info = wants_info
+        self.members = members
+        self._of = {}
+        self._vars = {}
+
+    def linked(self, service: str) -> list:
+        """Services whose link variables follow the peers': declared requires (transitively) and wants_info, by name."""
+        result, todo = set(), list(self.requires.get(service) or ())
+        while todo:
+            dep = todo.pop()
+            if dep not in result:
+                result.add(dep)
+                todo.extend(self.requires.get(dep) or ())
+        return sorted((result | set(self.wants_info.get(service) or ())) - {service})
+
+    def _variables(self, service: str, internal: bool) -> dict:
+        key = (service, internal)
+        if key not in self._vars:
+            self._vars[key] = link_variables(service, self.members(service), internal=internal)
+        return self._vars[key]
+
+    def of(self, service: str) -> dict:
+        """The link variables of an instance of ``service``: its peers (itself included), then each linked service."""
+        if service not in self._of:
+            links = dict(self._variables(service, True))
+            for dep in self.linked(service):
+                links.update(self._variables(dep, False))
+            self._of[service] = links
+        return self._of[service]
+
+
 def secret_keys(env: dict, user_keys, explicit) -> list:
     """The keys of ``env`` to mask: named in ``explicit``, or user keys matching :data:`SECRET_RE`."""
     return sorted({k for k in explicit if k in env} | {k for k in user_keys if k in env and SECRET_RE.search(k)})

@@ -40,6 +40,22 @@ class Graph:
         self._closure = {}
         self._level = {}
 
+    @classmethod
+    def from_published(cls, services: dict) -> Graph:
+        """The graph of what the ships inventory published as ``maestro_services`` (``Config.published_services``).
+
+        The plays plan from this, not from the file again: they see exactly the inventory's instances.
+        """
+        requires, wants, members, ship_of, omit = {}, {}, {}, {}, {}
+        for name, service in services.items():
+            requires[name] = [*service.get("requires", ()), *service.get("implied_requires", ())]
+            wants[name] = list(service.get("wants_info", ()))
+            instances = service.get("instances") or {}
+            members[name] = sorted(instances)
+            ship_of.update(instances if isinstance(instances, dict) else {})
+            omit[name] = bool(service.get("omit"))
+        return cls(requires, wants, members, ship_of, omit)
+
     # --- structure ---------------------------------------------------------------------------------
 
     def cycles(self) -> list[list[str]]:

@@ -65,7 +65,7 @@ import os
 from dataclasses import dataclass, field
 
 from ansible_collections.maestro.docker.plugins.module_utils import _config_schema as S
-from ansible_collections.maestro.docker.plugins.module_utils._config_env import EnvFileError, EnvFiles, link_variables, mangle, secret_keys
+from ansible_collections.maestro.docker.plugins.module_utils._config_env import EnvFileError, EnvFiles, Links, mangle, secret_keys
 from ansible_collections.maestro.docker.plugins.module_utils._config_errors import At, ConfigError, Loc, describe, suggest
 from ansible_collections.maestro.docker.plugins.module_utils._config_graph import Graph
 from ansible_collections.maestro.docker.plugins.module_utils._config_source import MDict
@@ -155,18 +155,29 @@ class Service:
 
 @dataclass
 class Instance:
-    """One container: its name, service, ship and spec (see the module docstring)."""
+    """One container: its name, service, ship, and its spec without the link variables (``own``).
+
+    ``spec`` is the whole spec of the module docstring: ``own`` with the link variables added to ``env``
+    (``Config.links``, once per service) and the service's ``requires``, ``wants_info`` and ``omit``. The
+    inventory publishes ``own`` (:meth:`Config.published_spec`), so that a spec is not copied with the
+    link variables of every dependency: the plugins add them where the spec is used.
+    """
 
     name: str
     service: str
     ship: str
-    spec: dict
+    own: dict
+    config: Config | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def spec(self) -> dict:
+        return self.config.full_spec(self.name)
 
 
 class Config:
     """A loaded ships file. Build it with ``_config.load()``; it is valid by construction."""
 
-    def __init__(self, *, name, schema, files, ships, services, instances, registries, audit, graph):
+    def __init__(self, *, name, schema, files, ships, services, instances, registries, audit, graph, links):
         self.name = name
         self.schema = schema
         self.files = files
@@ -176,6 +187,46 @@ class Config:
         self.registries = registries
         self.audit = audit
         self.graph: Graph = graph
+        self.links: Links = links
+        self._full = {}
+        for instance in instances.values():
+            instance.config = self
+
+    # --- specs -------------------------------------------------------------------------------------
+
+    def full_spec(self, name: str) -> dict:
+        """The whole spec of an instance (the module docstring): its own spec, link variables added."""
+        if name not in self._full:
+            instance = self.instances[name]
+            own, service = instance.own, instance.service
+            spec = {**own, "env": {**own["env"], **self.links.of(service)}}
+            spec["requires"] = sorted(self.graph.all_requires(service))
+            spec["wants_info"] = list(self.graph.wants_info[service])
+            spec["omit"] = self.services[service].omit
+            self._full[name] = spec
+        return self._full[name]
+
+    def published_spec(self, name: str) -> dict:
+        """What the inventory publishes of an instance: its own spec, marked for the link variables to be added."""
+        return {**self.instances[name].own, "add_links": True}
+
+    def published_services(self) -> dict:
+        """What the inventory publishes of the services (``maestro_services``): enough to plan and to link.
+
+        Per service: ``instances`` (name -> ship, sorted), ``requires`` (declared, direct), ``implied_requires``
+        (the services of its ``volumes_from`` sources), ``wants_info`` and ``omit``. Direct, not transitive, so
+        that its size grows with the file, not with the square of a dependency chain.
+        """
+        return {
+            name: {
+                "instances": {i: self.instances[i].ship for i in service.instances if i in self.instances},
+                "requires": list(service.requires),
+                "implied_requires": list(service.implied_requires),
+                "wants_info": list(self.graph.wants_info[name]),
+                "omit": service.omit,
+            }
+            for name, service in sorted(self.services.items())
+        }
 
     # --- dependency helpers (see _config_graph) ---------------------------------------------------
 
@@ -244,9 +295,7 @@ class Builder:
         self.envfiles = EnvFiles(environ)
         self.name = ""
         self._service_at = {}  # service name -> (At, raw mapping)
-        self._service_map = {}
-        self._links = ({}, {})  # service -> link variables (with internal ports, without)
-        self._link_cache = {}  # service -> link variables of its instances
+        self._links = None  # Links, once the graph is known
 
     def build(self) -> Config:
         data = self.data
@@ -265,6 +314,7 @@ class Builder:
         if self.issues:
             raise ConfigError(self.issues)
         return Config(
+            links=self._links,
             name=self.name,
             schema=schema,
             files=self.files,
@@ -376,7 +426,6 @@ class Builder:
                 instances=sorted(names),
             )
             self._service_at[sname] = (sat, sraw)
-        self._service_map = services
         return services, pending
 
     def _unique_mangled(self, seen, name, at, what):
@@ -466,18 +515,18 @@ class Builder:
     def _instances(self, services, pending, ships, graph) -> dict:
         if any(True for _cycle in graph.cycles()):
             return {}
-        peers, deps = {}, {}
-        for sname, service in services.items():
-            members = [(n, ships[pending[n].values["ship"]].ip, list(pending[n].values["ports"].values())) for n in service.instances]
-            peers[sname] = link_variables(sname, members, internal=True)
-            deps[sname] = link_variables(sname, members, internal=False)
-        self._links = (peers, deps)
+
+        def members(sname):
+            return [(n, ships[pending[n].values["ship"]].ip, list(pending[n].values["ports"].values())) for n in services[sname].instances]
+
+        # declared requires only: as in maestro-ng, link variables were computed before volumes_from added its dependencies
+        self._links = Links({s: service.requires for s, service in services.items()}, graph.wants_info, members)
         instances = {}
         for sname, service in services.items():
             for name in service.instances:
                 p = pending[name]
                 self._check_instance(p, pending, ships)
-                spec = self._spec(p, service, ships, graph)
+                spec = self._spec(p, ships)
                 if spec is not None:
                     instances[name] = Instance(name, sname, p.values["ship"], spec)
         return instances
@@ -528,15 +577,14 @@ class Builder:
                             where = at.key(raw, "lifecycle")
                         where.key(None, state).error("check %d: %s" % (i + 1, problem))
 
-    def _spec(self, p, service, ships, graph) -> dict | None:
-        peers, deps = self._links
+    def _spec(self, p, ships) -> dict | None:
+        """The instance's own spec: everything but the link variables and the service's requires, wants_info, omit."""
         v = p.values
         ship = ships[v["ship"]]
         full, repository, tag = split_image(v["image"])
-        env, user_keys = self._env(p, service, ship, full, tag)
+        env, user_keys = self._env(p, ship, full, tag)
         if env is None:
             return None
-        env.update(self._service_links(p.service, graph))
         return {
             "name": p.name,
             "hostname": None if v.get("net") else p.name,
@@ -575,12 +623,9 @@ class Builder:
             "healthcheck": {k: val for k, val in v["healthcheck"].items() if val is not None} if v.get("healthcheck") else None,
             "init": v["init"],
             "lifecycle": v["lifecycle"],
-            "requires": sorted(graph.all_requires(p.service)),
-            "wants_info": list(graph.wants_info[p.service]),
-            "omit": service.omit,
         }
 
-    def _env(self, p, service, ship, image, tag):
+    def _env(self, p, ship, image, tag):
         """Steps 1-6 of the build order (``_config_env``); link variables are added by the caller."""
         env, user_keys, ok = {}, set(), True
         layers = (
@@ -607,29 +652,6 @@ class Builder:
             env.update(injected)
             user_keys.difference_update(injected)
         return (env, user_keys) if ok else (None, None)
-
-    def _service_links(self, service: str, graph) -> dict:
-        """Link variables of a service's instances: peers, then each dependency in name order.
-        The same for every instance of the service, so computed once per service."""
-        cache = self._link_cache
-        if service not in cache:
-            peers, deps = self._links
-            links = dict(peers[service])
-            for dep in sorted((self._declared_closure(service) | set(graph.wants_info[service])) - {service}):
-                links.update(deps[dep])
-            cache[service] = links
-        return cache[service]
-
-    def _declared_closure(self, service: str) -> set:
-        """Services reached through declared ``requires`` only: as in maestro-ng, the link
-        variables were computed before ``volumes_from`` added its dependencies."""
-        result, todo = set(), list(self._service_map[service].requires)
-        while todo:
-            dep = todo.pop()
-            if dep not in result and dep in self._service_map:
-                result.add(dep)
-                todo.extend(self._service_map[dep].requires)
-        return result
 
 
 def _mount_targets(values) -> set:

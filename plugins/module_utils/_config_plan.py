@@ -69,10 +69,15 @@ def split_things(things) -> list[str]:
     return result
 
 
-def _by_ship(config, names) -> dict:
+def _graph(model):
+    """The dependency graph of a loaded ships file (``Config``), or the graph itself (``Graph.from_published``)."""
+    return getattr(model, "graph", model)
+
+
+def _by_ship(graph, names) -> dict:
     ships = {}
     for name in sorted(names):
-        ships.setdefault(config.instances[name].ship, []).append(name)
+        ships.setdefault(graph.ship_of[name], []).append(name)
     return dict(sorted(ships.items()))
 
 
@@ -86,17 +91,18 @@ def _chunks(per_ship: dict, size: int) -> list[dict]:
     return out
 
 
-def select(config, command, *, things=None, with_dependencies=False, ignore_dependencies=False, ship_filter=None, container_filter=None, only=None) -> list:
+def select(model, command, *, things=None, with_dependencies=False, ignore_dependencies=False, ship_filter=None, container_filter=None, only=None) -> list:
     """The instance names a command acts on, sorted (see the module docstring)."""
+    graph = _graph(model)
     if command not in COMMANDS:
         raise SelectionError("unknown command %r: one of %s" % (command, ", ".join(COMMANDS)))
     names = split_things(things)
     if not names and command == "status":
-        names = sorted(config.services)
+        names = sorted(graph.members)
     gather = bool(with_dependencies) or (not names and not ignore_dependencies)
     if command in UNORDERED:
         gather = bool(with_dependencies) and command == "status"
-    selected = config.expand(
+    selected = graph.expand(
         names or None,
         with_dependencies=gather and command not in DEPENDENTS,
         with_dependents=gather and command in DEPENDENTS,
@@ -110,7 +116,7 @@ def select(config, command, *, things=None, with_dependencies=False, ignore_depe
 
 
 def plan(
-    config,
+    model,
     command,
     *,
     things=None,
@@ -121,9 +127,10 @@ def plan(
     concurrency=None,
     only=None,
 ) -> dict:
-    """The plan of a command over a loaded ships file (see the module docstring)."""
+    """The plan of a command over a loaded ships file or its published graph (see the module docstring)."""
+    graph = _graph(model)
     selected = select(
-        config,
+        graph,
         command,
         things=things,
         with_dependencies=with_dependencies,
@@ -144,8 +151,8 @@ def plan(
     elif ignore_dependencies or command in UNORDERED:
         levels = [selected]
     else:
-        levels = config.instance_levels(selected)
-    forward = [_by_ship(config, level) for level in levels]
+        levels = graph.instance_levels(selected)
+    forward = [_by_ship(graph, level) for level in levels]
 
     steps = []
     if command == "deptree":
@@ -162,27 +169,28 @@ def plan(
         steps = [{"action": "stop", "ships": level, "delay": None} for level in forward[::-1]]
         steps += [{"action": "start", "ships": level, "delay": "stop_start" if i == 0 else None} for i, level in enumerate(forward)]
 
-    return _result(config, command, split_things(things), selected, steps)
+    return _result(graph, command, split_things(things), selected, steps)
 
 
-def _result(config, command: str, things: list, selected: list, steps: list) -> dict:
+def _result(graph, command: str, things: list, selected: list, steps: list) -> dict:
     """A plan as the module docstring describes it."""
     return {
         "command": command,
         "things": things,
         "instances": selected,
-        "ships": _by_ship(config, selected),
+        "ships": _by_ship(graph, selected),
         "steps": steps,
         "levels": [step["ships"] for step in steps],
     }
 
 
-def sequence(config, commands, **options) -> dict:
+def sequence(model, commands, **options) -> dict:
     """One plan for ``commands`` run one after the other, each over the selection it makes alone (see above)."""
     names = split_things(commands)
     wrong = [name for name in names if name not in SEQUENCE]
     if not names or wrong:
         raise SelectionError("a sequence is one or more of %s, not %s" % (", ".join(SEQUENCE), ", ".join(wrong) or "nothing"))
-    plans = [plan(config, name, **options) for name in names]
+    graph = _graph(model)
+    plans = [plan(graph, name, **options) for name in names]
     selected = sorted({name for one in plans for name in one["instances"]})
-    return _result(config, ", ".join(names), plans[0]["things"], selected, [step for one in plans for step in one["steps"]])
+    return _result(graph, ", ".join(names), plans[0]["things"], selected, [step for one in plans for step in one["steps"]])

@@ -49,7 +49,12 @@ def fill_defaults(spec: dict) -> dict:
     """A copy of spec with every known key present (missing = None) and stop_timeout defaulted."""
     if not isinstance(spec, dict) or not spec.get("name"):
         raise SpecError(f"an instance spec must be a dict with a name, got {spec!r:.80}")
-    unknown = sorted(set(spec) - set(SPEC_KEYS))
+    if spec.get("add_links"):
+        raise SpecError(
+            f"instance {spec['name']}: its link variables were not added (add_links: true); the collection's action plugins add them "
+            "from the maestro.docker.ships inventory"
+        )
+    unknown = sorted(set(spec) - set(SPEC_KEYS) - {"add_links"})
     if unknown:
         raise SpecError(f"instance {spec['name']}: unknown spec keys {', '.join(unknown)}")
     full = {key: spec.get(key) for key in SPEC_KEYS}

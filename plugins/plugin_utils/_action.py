@@ -27,6 +27,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.maestro.docker.plugins.module_utils import _docker, _module
 from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
+from ansible_collections.maestro.docker.plugins.plugin_utils._published import ADD_LINKS, add_links
 
 LOCAL_CONNECTIONS = ("local", "ansible.builtin.local")
 
@@ -103,7 +104,8 @@ class DockerModuleAction(InProcessModuleAction):
         return _docker.docker_argument_spec(_module.ARGUMENT_SPECS[self.MODULE]), {"required_together": _docker.DOCKER_REQUIRED_TOGETHER}
 
     def _module_args(self, task_vars: dict) -> dict:
-        """Instances given by name are this host's specs from ``maestro_instances``, templated only if it holds templates.
+        """Instances given by name are this host's specs from ``maestro_instances``, templated only if it holds templates;
+        specs as the ships inventory published them get their link variables (``_published.add_links``).
 
         The orchestrate role passes names: at 30 instances per ship, templating their specs (maestro-ng's
         injected variables make each about 13 KB) and sending them back with the task result cost more
@@ -113,8 +115,10 @@ class DockerModuleAction(InProcessModuleAction):
         """
         args = self._task.args
         wanted = args.get("instances")
-        if not isinstance(wanted, list) or not any(isinstance(item, str) for item in wanted):
+        if not isinstance(wanted, list):
             return args
+        if not any(isinstance(item, str) for item in wanted):
+            return {**args, "instances": add_links(wanted, task_vars)} if any(isinstance(item, Mapping) and item.get(ADD_LINKS) for item in wanted) else args
         known = task_vars.get("maestro_instances") or []
         if not isinstance(known, list) or self._templar.is_template(known):
             known = self._templar.template(known)  # a hand-written variable; the inventory's specs are never templates
@@ -123,7 +127,7 @@ class DockerModuleAction(InProcessModuleAction):
         if missing:
             host = task_vars.get("inventory_hostname", "this host")
             raise AnsibleActionFail(f"instances {', '.join(missing)}: not in the maestro_instances of {host}")
-        return {**args, "instances": [by_name[item] if isinstance(item, str) else item for item in wanted]}
+        return {**args, "instances": add_links([by_name[item] if isinstance(item, str) else item for item in wanted], task_vars)}
 
     def _execute_in_process(self, params: dict) -> dict:
         return _module.execute(self.MODULE, params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff), own_process=False)

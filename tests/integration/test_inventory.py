@@ -110,9 +110,9 @@ def test_host_vars(listing, sources):
     assert db1["volumes"] == [{"type": "bind", "source": "/srv/redis", "target": "/data", "mode": "rw"}]
     assert web2["ports"] == [{"name": "http", "exposed": 8080, "external": 80, "protocol": "tcp", "bind_ip": "0.0.0.0"}]
     assert web2["env"]["LOG_LEVEL"] == "debug"
-    assert web2["env"]["DB_DB_1_HOST"] == "10.0.0.12"
-    assert web2["env"]["DB_DB_1_REDIS_PORT"] == "6379"
-    assert web2["env"]["WEB_INSTANCES"] == "web-1,web-2"
+    # the link variables are added where the spec is used (once per service), not copied into the inventory
+    assert web2["add_links"] is True
+    assert not [key for key in web2["env"] if key.startswith(("DB_DB_1_", "WEB_"))]
     assert web2["lifecycle"]["running"][0]["path"] == "/healthz"
 
 
@@ -121,7 +121,13 @@ def test_all_group_vars(listing, sources):
     host1 = data["_meta"]["hostvars"]["host1"]
     assert host1["maestro_environment"] == "demo"
     assert host1["maestro_service_levels"] == [["db"], ["web"]]
-    assert host1["maestro_services"]["web"] == {"instances": ["web-1", "web-2"], "requires": ["db"], "wants_info": [], "omit": False}
+    assert host1["maestro_services"]["web"] == {
+        "instances": {"web-1": "host1", "web-2": "host2"},
+        "requires": ["db"],
+        "implied_requires": [],
+        "wants_info": [],
+        "omit": False,
+    }
     assert host1["maestro_config_file"] == str(sources / "maestro.yaml")
 
 
@@ -177,5 +183,4 @@ def test_fleet_ships_file_with_a_services_file(fleet, tmp_path):
         [spec] = hostvars["maestro_instances"]
         assert (spec["name"], spec["ship_ip"], spec["image"], spec["tag"]) == (f"web-{ship.index}", ship.ip, fleet.image("v1"), "v1")
         assert spec["env"]["CONTAINER_HOST_ADDRESS"] == ship.ip
-        assert spec["env"]["WEB_WEB_1_HOST"] == fleet.ships[0].ip
-        assert spec["env"]["WEB_INSTANCES"] == ",".join(f"web-{s.index}" for s in fleet.ships)
+        assert spec["add_links"] is True and "WEB_INSTANCES" not in spec["env"]

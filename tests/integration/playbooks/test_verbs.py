@@ -208,6 +208,12 @@ def test_start_starts_db_before_web(stack):
     db_started = stack.started(stack.db)
     for web in stack.webs:
         assert db_started < stack.started(web), f"{web} started before {stack.db}"
+    # the link variables, which the inventory no longer copies into every spec, are in each container's environment
+    mangle = stack.prefix.upper().replace("-", "_")
+    for web in stack.webs:
+        env = set(stack.inspect(web)["Config"]["Env"])
+        assert f"DB_{mangle}_DB_1_HOST={stack.clients[stack.ship1].api.base_url.split('//')[1].split(':')[0]}" in env, sorted(env)
+        assert f"WEB_INSTANCES={','.join(sorted(stack.webs))}" in env, sorted(env)
     # idempotent: a second start changes nothing on any ship
     again = stack.ok("start")
     assert re.findall(r"changed=(\d+)", again) == ["0", "0", "0"], again[-3000:]
@@ -390,17 +396,22 @@ def test_unknown_thing_is_one_line_without_traceback(stack):
     assert "Start, step" not in proc.output  # nothing ran
 
 
-def test_an_inventory_read_with_other_environment_variables_is_refused(stack, tmp_path):
-    """The plan reads maestro_config_file again; an instance the inventory does not have must not be skipped silently."""
+def test_the_plays_see_the_instances_of_an_inventory_read_with_environ(stack, tmp_path):
+    """The ships file is read once, by the inventory: with environ {SUFFIX: b}, the plays plan x-b, never the x-a
+    that a second reading with the controller's environment would name (the plays used to read the file again)."""
     (tmp_path / "envdep.maestro.yaml").write_text(
         f"__maestro:\n  schema: 2\n  extends: {stack.file}\nservices:\n"
-        f"  extra:\n    image: busybox\n    instances:\n      {stack.prefix}-x-{{{{ env.SUFFIX | default('a') }}}}: {{ship: {stack.ship1}}}\n"
+        f"  extra:\n    image: busybox\n    requires: [web]\n    instances:\n"
+        f"      {stack.prefix}-x-{{{{ env.SUFFIX | default('a') }}}}: {{ship: {stack.ship1}}}\n"
     )
     (tmp_path / "env.ships.yml").write_text("plugin: maestro.docker.ships\npath: envdep.maestro.yaml\nenviron: {SUFFIX: b}\n")
-    proc = stack.play("start", "-e", "maestro_things=extra", ships_file=tmp_path / "env.ships.yml")
-    assert proc.returncode != 0
-    assert f"maestro start: {stack.prefix}-x-a on ship {stack.ship1}, named by {tmp_path / 'envdep.maestro.yaml'}, not in the inventory" in proc.output
-    assert "Start, step" not in proc.output
+    status = stack.play("status", "-e", "maestro_things=extra", ships_file=tmp_path / "env.ships.yml")
+    assert status.returncode == 0, status.output[-3000:]
+    assert re.search(rf"{stack.prefix}-x-b +{stack.ship1} +absent", status.output), status.output[-3000:]
+    assert f"{stack.prefix}-x-a" not in status.output
+    tree = stack.play("deptree", "-e", "maestro_things=extra", ships_file=tmp_path / "env.ships.yml")
+    assert tree.returncode == 0, tree.output[-3000:]
+    assert "extra" in tree.output and "\\- web" in tree.output, tree.output[-3000:]
 
 
 def test_failing_start_stops_later_levels_and_names_ship_and_instance(stack):

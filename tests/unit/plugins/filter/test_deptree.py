@@ -1,4 +1,4 @@
-"""The deptree filter over a real file (the rendering itself is tested in test__config_graph)."""
+"""The deptree filter over what the inventory publishes of a real file (the rendering itself is tested in test__config_graph)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.maestro.docker.plugins.filter.deptree import FilterModule
+from ansible_collections.maestro.docker.plugins.module_utils import _config
 
 FILE = """\
 name: t
@@ -20,13 +21,15 @@ services:
 def test_tree_of_one_service_and_recursive(tmp_path):
     path = tmp_path / "maestro.yaml"
     path.write_text(FILE)
+    services = _config.load(str(path), environ={}).published_services()
     deptree = FilterModule().filters()["deptree"]
-    assert deptree(path, things=["web-1"]) == "web\n +- api\n \\- db\n"  # each dependency shown once
-    assert deptree(path, things=["web"], recursive=True) == "web\n +- api\n |  \\- db\n \\- db\n"
+    assert deptree(services, things=["web-1"]) == "web\n +- api\n \\- db\n"  # each dependency shown once
+    assert deptree(services, things=["web"], recursive=True) == "web\n +- api\n |  \\- db\n \\- db\n"
 
 
-def test_bad_file_names_it(tmp_path):
-    path = tmp_path / "maestro.yaml"
-    path.write_text(FILE.replace("requires: [db]", "requires: [dbx]"))
-    with pytest.raises(AnsibleFilterError, match=r"^deptree of .*maestro.yaml: .*maestro.yaml:5: services.api.requires"):
-        FilterModule().filters()["deptree"](path)
+def test_unknown_thing_and_a_path_are_refused(tmp_path):
+    deptree = FilterModule().filters()["deptree"]
+    with pytest.raises(AnsibleFilterError, match=r"^maestro deptree: wbe is neither a service nor an instance \(did you mean 'web'\?\)"):
+        deptree({"web": {"instances": {"web-1": "s1"}}}, things=["wbe"])
+    with pytest.raises(AnsibleFilterError, match=r"^deptree: takes maestro_services"):
+        deptree(str(tmp_path / "maestro.yaml"))

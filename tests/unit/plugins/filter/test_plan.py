@@ -1,4 +1,4 @@
-"""The plan filter over a real file (the planning itself is tested in test__config_plan)."""
+"""The plan filter over what the inventory publishes of a real file (the planning itself is tested in test__config_plan)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.maestro.docker.plugins.filter.plan import FilterModule
+from ansible_collections.maestro.docker.plugins.module_utils import _config
 
 FILE = """\
 name: t
@@ -18,9 +19,10 @@ services:
 
 @pytest.fixture
 def path(tmp_path):
+    """maestro_services as the ships inventory publishes it (the fixture keeps its old name: the filter's input)."""
     path = tmp_path / "maestro.yaml"
     path.write_text(FILE)
-    return path
+    return _config.load(str(path), environ={}).published_services()
 
 
 def test_restart_plan(path):
@@ -53,10 +55,12 @@ def test_unknown_thing_is_one_line_naming_it(path):
     assert info.value.__cause__ is None
 
 
-def test_bad_file_names_it(path):
-    path.write_text(FILE.replace("requires: [db]", "requires: [dbx]"))
-    with pytest.raises(AnsibleFilterError, match=r"^plan of .*maestro.yaml: .*maestro.yaml:5: services.web.requires"):
-        FilterModule().filters()["plan"](path, "start")
+def test_a_path_is_refused_with_the_fix(tmp_path):
+    """The file is read once, by the inventory: the filter never loads it again."""
+    with pytest.raises(AnsibleFilterError, match=r"^plan: takes maestro_services, .* not str \(is the inventory a ships file"):
+        FilterModule().filters()["plan"](str(tmp_path / "maestro.yaml"), "start")
+    with pytest.raises(AnsibleFilterError, match=r"^plan: maestro_services of web is not what the maestro.docker.ships inventory publishes"):
+        FilterModule().filters()["plan"]({"web": {"instances": ["web-1"]}}, "start")
 
 
 @pytest.mark.parametrize(

@@ -83,6 +83,16 @@ def test_host_vars(plugin, tmp_path):
     assert _vars(plugin, "spare")["maestro_instances"] == []
 
 
+def test_specs_are_published_without_link_variables(plugin, tmp_path):
+    """Each spec is published once, on its ship, without the link variables (added where it is used)."""
+    plugin._populate(plugin.config, str(tmp_path / "maestro.yaml"))
+    web2 = next(i for i in _vars(plugin, "host2")["maestro_instances"] if i["name"] == "web-2")
+    assert web2["add_links"] is True
+    assert "DB_DB_1_HOST" not in web2["env"] and "WEB_API_INSTANCES" not in web2["env"]
+    assert plugin.config.full_spec("web-2")["env"]["DB_DB_1_HOST"] == "10.0.0.12"
+    assert not {"requires", "wants_info", "omit"} & set(web2)
+
+
 def test_values_from_the_file_are_never_templated(plugin, tmp_path):
     plugin._populate(plugin.config, str(tmp_path / "maestro.yaml"))
     web1 = next(i for i in _vars(plugin, "host1")["maestro_instances"] if i["name"] == "web-1")
@@ -96,7 +106,13 @@ def test_group_vars_on_all(plugin, tmp_path):
     all_vars = plugin.inventory.groups["all"].get_vars()
     assert all_vars["maestro_environment"] == "demo"
     assert all_vars["maestro_service_levels"] == [["db", "debug-tools"], ["web-api"]]
-    assert all_vars["maestro_services"]["web-api"] == {"instances": ["web-1", "web-2"], "requires": ["db"], "wants_info": [], "omit": False}
+    assert all_vars["maestro_services"]["web-api"] == {
+        "instances": {"web-1": "host1", "web-2": "host2"},
+        "requires": ["db"],
+        "implied_requires": [],
+        "wants_info": [],
+        "omit": False,
+    }
     assert all_vars["maestro_registries"]["corp"]["password"] == "pw"
     assert all_vars["maestro_audit"] == []
     assert all_vars["maestro_config_file"] == str(tmp_path / "maestro.yaml")
