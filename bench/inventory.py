@@ -84,7 +84,7 @@ def main() -> None:
             services, per_service, ships, chain = ESTATES[name]
             path = Path(tmp) / f"{name}.maestro.yaml"
             path.write_text(generate(services, per_service, ships, chain))
-            results = [run_once(path) for _ in range(args.runs)]
+            results = [run_once(path) for _run in range(args.runs)]
             wall = min(r[0] for r in results)
             print(
                 f"{name:<12} {services * per_service:>9} {path.stat().st_size // 1024:>8} {wall:>12.2f}"

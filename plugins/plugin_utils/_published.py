@@ -49,43 +49,61 @@ def published_graph(services, what: str) -> Graph:
 
 
 def add_links(specs: list, task_vars: dict) -> list:
-    """``specs`` with the link variables added to every spec that asks for them (``add_links: true``).
+    """``specs`` with the link variables added to every spec that asks for them (``add_links: true``); see :class:`Linker`."""
+    return Linker(task_vars).add(specs)
+
+
+class Linker:
+    """Adds the link variables to the specs that ask for them (``add_links: true``), for one task.
 
     A ship's published specs are on that ship (``maestro_instances``); the link variables of a service need
     the ports and ship address of every instance of it and of the services it links to, so those ships'
-    published specs are read, once each, and each service's variables are computed once.
+    published specs are read, once each per task, and each service's variables are computed once.
     """
-    pending = [spec for spec in specs if isinstance(spec, Mapping) and spec.get(ADD_LINKS)]
-    if not pending:
-        return specs
-    services = plain(task_vars.get("maestro_services"))
-    if not isinstance(services, dict):
-        raise AnsibleActionFail(
-            f"instances {', '.join(str(spec.get('name')) for spec in pending)}: add_links needs maestro_services, which the "
-            "maestro.docker.ships inventory publishes"
-        )
-    published = _PublishedSpecs(task_vars)
 
-    def members(service):
-        placed = (services.get(service) or {}).get("instances") or {}
-        return [published.link_member(name, ship) for name, ship in sorted(placed.items())]
+    def __init__(self, task_vars: dict):
+        self.task_vars = task_vars
+        self._links = None
+        self._services = None
 
-    links = Links(
-        {name: service.get("requires") or [] for name, service in services.items()},
-        {name: service.get("wants_info") or [] for name, service in services.items()},
-        members,
-    )
-    result = []
-    for given in specs:
-        if not (isinstance(given, Mapping) and given.get(ADD_LINKS)):
-            result.append(given)
-            continue
-        spec = {key: value for key, value in given.items() if key != ADD_LINKS}
-        if spec.get("service") not in services:
-            raise AnsibleActionFail(f"instance {spec.get('name')}: its service {spec.get('service')} is not in maestro_services")
-        spec["env"] = {**(spec.get("env") or {}), **links.of(spec["service"])}
-        result.append(spec)
-    return result
+    def _links_of(self, pending: list) -> tuple[dict, Links]:
+        if self._links is None:
+            services = plain(self.task_vars.get("maestro_services"))
+            if not isinstance(services, dict):
+                raise AnsibleActionFail(
+                    f"instances {', '.join(str(spec.get('name')) for spec in pending)}: add_links needs maestro_services, which the "
+                    "maestro.docker.ships inventory publishes"
+                )
+            published = _PublishedSpecs(self.task_vars)
+
+            def members(service):
+                placed = (services.get(service) or {}).get("instances") or {}
+                return [published.link_member(name, ship) for name, ship in sorted(placed.items())]
+
+            self._services = services
+            self._links = Links(
+                {name: service.get("requires") or [] for name, service in services.items()},
+                {name: service.get("wants_info") or [] for name, service in services.items()},
+                members,
+            )
+        return self._services, self._links
+
+    def add(self, specs: list) -> list:
+        pending = [spec for spec in specs if isinstance(spec, Mapping) and spec.get(ADD_LINKS)]
+        if not pending:
+            return specs
+        services, links = self._links_of(pending)
+        result = []
+        for given in specs:
+            if not (isinstance(given, Mapping) and given.get(ADD_LINKS)):
+                result.append(given)
+                continue
+            spec = {key: value for key, value in given.items() if key != ADD_LINKS}
+            if spec.get("service") not in services:
+                raise AnsibleActionFail(f"instance {spec.get('name')}: its service {spec.get('service')} is not in maestro_services")
+            spec["env"] = {**(spec.get("env") or {}), **links.of(spec["service"])}
+            result.append(spec)
+        return result
 
 
 class _PublishedSpecs:

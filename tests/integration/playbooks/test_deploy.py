@@ -246,11 +246,22 @@ def test_stop_start_strategy_runs_the_seeds_four_steps(seed):
     seed.write(seed.file.read_text().split("image: ")[1].split("\n")[0].rsplit(":", 1)[0] + ":v2")
     out = seed.ok("playbooks/deploy.yml", "-e", "maestro_deploy_strategy=stop-start")
     # one plan for the four commands: their steps in turn
-    steps = re.findall(r"^TASK \[maestro\.docker\.orchestrate : (\w+), step (\d+)\]", out, flags=re.M)
-    assert steps == [("Pull", "1"), ("Stop", "2"), ("Clean", "3"), ("Start", "4")], steps
+    steps = re.findall(r"^  step (\d)/4 (\w+) \([\d.]+ s\): ", out, flags=re.M)
+    assert steps == [("1", "pull"), ("2", "stop"), ("3", "clean"), ("4", "start")], steps
+    assert len(re.findall(r"^TASK \[maestro\.docker\.orchestrate : Carry out", out, flags=re.M)) == 1  # one task, run once
     assert "maestro pull, stop, clean, start: 6 instance(s) in 4 step(s)" in out
     assert each(seed.states(), "running v2"), seed.states()
     assert each(seed.states("-green"), "absent")
+    # deploying what runs changes nothing: no instance is stopped or replaced (maestro-ng's --only-if-changed)
+    ids = {name: seed.container(name)["Id"] for name in seed.instances}
+    again = seed.ok("playbooks/deploy.yml", "-e", "maestro_deploy_strategy=stop-start")
+    assert "maestro pull, stop, clean, start: 0 instance(s) in 0 step(s), nothing to do" in again, again[-4000:]
+    assert re.findall(r"changed=(\d+)", again) == ["0", "0", "0"], again[-3000:]
+    assert {name: seed.container(name)["Id"] for name in seed.instances} == ids
+    # unless forced
+    forced = seed.ok("playbooks/deploy.yml", "-e", "maestro_deploy_strategy=stop-start", "-e", "maestro_deploy_force=true")
+    assert "maestro pull, stop, clean, start: 6 instance(s) in 4 step(s)" in forced
+    assert not {name for name in seed.instances if seed.container(name)["Id"] == ids[name]}
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,65 @@
+# Copyright (c) maestro.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# maestro.docker.on_ships: one of the collection's Docker modules on several ships at once, from one controller-side task.
+
+from __future__ import annotations
+
+import time
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.maestro.docker.plugins.modules.on_ships import ARGUMENT_SPEC
+from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
+from ansible_collections.maestro.docker.plugins.plugin_utils._engine import on_every_ship
+from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, display, play_ships, ship_diffs
+
+
+class ActionModule(ShipsAction):
+    """Run a module on every ship of ``ships`` at once, each with its own arguments (plugin_utils/_engine.py)."""
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        validated = ArgumentSpecValidator(ARGUMENT_SPEC).validate(plain(self._task.args))
+        if validated.error_messages:
+            return {**result, "failed": True, "changed": False, "msg": "maestro.docker.on_ships: " + "; ".join(validated.error_messages)}
+        args = validated.validated_parameters
+        module, options, label = args["module"], args["options"], args["label"] or args["module"]
+        in_play = set(play_ships(task_vars))
+        wanted = {str(ship): own for ship, own in sorted(args["ships"].items()) if ship in in_play and any(own.values())}
+        check_mode, diff = bool(self._task.check_mode), bool(self._task.diff)
+        ships = ShipVars(task_vars, self._templar)
+
+        for ship, own in wanted.items():
+            if isinstance(own.get("instances"), list):
+                # names are the ship's specs; specs as the inventory published them get their link variables
+                items = own["instances"]
+                names = [item for item in items if isinstance(item, str)]
+                by_name = dict(zip(names, ships.specs(ship, names), strict=True))
+                completed = iter(ships.complete([item for item in items if not isinstance(item, str)]))
+                wanted[ship] = {**own, "instances": [by_name[item] if isinstance(item, str) else next(completed) for item in items]}
+            ships.connection(ship)
+
+        def execute(_action, ship, own):
+            return ships.execute(module, ship, {**options, **own}, check_mode=check_mode, diff=diff)
+
+        started = time.monotonic()
+        results = on_every_ship(label, wanted, execute)
+        failed = [ship for ship, outcome in results.items() if outcome.get("failed")]
+        if results:
+            states = "; ".join(f"{ship}: {'FAILED' if ship in failed else ('changed' if r.get('changed') else 'ok')}" for ship, r in results.items())
+            display.display(f"  {label} ({time.monotonic() - started:.1f} s): {states}")
+        outcome = {
+            "changed": any(r.get("changed") for r in results.values()),
+            "ships": results,
+            "failed_ships": failed,
+            "failures": {ship: str(results[ship].get("msg") or f"{label} failed") for ship in failed},
+        }
+        if failed:
+            outcome.update(failed=True, msg="; ".join(dict.fromkeys(outcome["failures"].values())))
+        if diff:
+            outcome["diff"] = ship_diffs([(label, results)])
+        result.update(ships.hide(outcome))
+        return result

@@ -1,0 +1,50 @@
+# Copyright (c) maestro.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# maestro.docker.run_plan: the steps of a plan on every ship of the play at once, from one controller-side task.
+
+from __future__ import annotations
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.maestro.docker.plugins.modules.run_plan import ARGUMENT_SPEC
+from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
+from ansible_collections.maestro.docker.plugins.plugin_utils._engine import STEP_MODULES, run_steps, step_options
+from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, play_ships, ship_diffs, step_report
+
+
+class ActionModule(ShipsAction):
+    """Carry out a plan of the ``maestro.docker.plan`` filter: each step on every ship at once (plugin_utils/_engine.py)."""
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        validated = ArgumentSpecValidator(ARGUMENT_SPEC).validate(plain(self._task.args))
+        if validated.error_messages:
+            return {**result, "failed": True, "changed": False, "msg": "maestro.docker.run_plan: " + "; ".join(validated.error_messages)}
+        args = validated.validated_parameters
+        plan = args["plan"]
+        steps = plan.get("steps")
+        if not isinstance(steps, list) or not all(isinstance(s, dict) and s.get("action") in STEP_MODULES and isinstance(s.get("ships"), dict) for s in steps):
+            return {**result, "failed": True, "changed": False, "msg": f"maestro.docker.run_plan: plan.steps must be steps of {', '.join(STEP_MODULES)}"}
+        options = {**args, "restart": plan.get("command") == "restart"}
+        check_mode, diff = bool(self._task.check_mode), bool(self._task.diff)
+        ships = ShipVars(task_vars, self._templar)
+        in_play = set(play_ships(task_vars))
+        wanted = {}
+        for step in steps:
+            for ship, names in step["ships"].items():
+                if ship in in_play:
+                    wanted.setdefault(ship, []).extend(names)
+        ships.prepare(wanted)
+
+        def execute(action, ship, names):
+            module = STEP_MODULES[action]
+            return ships.execute(module, ship, step_options(action, ships.specs(ship, names), options), check_mode=check_mode, diff=diff)
+
+        outcome = run_steps(steps, play_ships(task_vars), execute, options=options, check_mode=check_mode, report=step_report(len(steps)))
+        if diff:
+            outcome["diff"] = ship_diffs([(step["action"], step["ships"]) for step in outcome["steps"]])
+        result.update(ships.hide(outcome))
+        return result

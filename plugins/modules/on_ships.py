@@ -1,0 +1,102 @@
+#!/usr/bin/python
+# Copyright (c) maestro.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: on_ships
+short_description: Run one of the collection's Docker modules on several ships at once, from the controller
+version_added: 0.2.0
+description:
+  - Runs the code of one of the collection's Docker modules for every ship named in O(ships), each with its own
+    arguments and its own connection (the ship's C(maestro_docker)), a thread per ship, and returns when every ship
+    has finished. It is one task, run once, where a per-host task would cost Ansible a worker per ship.
+  - Ships outside the play (C(--limit), or failed earlier) and ships with nothing to do are left out. A line says
+    what each ship did.
+  - The task fails when the module failed on any ship; RV(failures) has each ship's message.
+  - An element of C(instances) may be an instance name, the spec of that name in the ship's C(maestro_instances).
+  - This is an action that runs on the controller only; the C(maestro.docker.deploy) role runs its steps with it.
+options:
+  module:
+    description: The module whose code runs on each ship.
+    type: str
+    required: true
+    choices: [image_pull, instance, instance_check, instance_clean, instance_info, instance_logs, instance_rename]
+  ships:
+    description: Per ship (an inventory host with C(maestro_docker)), the module's arguments of that ship, such as C(instances).
+    type: dict
+    required: true
+  options:
+    description: The module's arguments common to every ship.
+    type: dict
+    default: {}
+  label:
+    description: What the step is called in the line it prints. Default, the module's name.
+    type: str
+extends_documentation_fragment:
+  - maestro.docker.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+    details: As idempotent as the module it runs.
+seealso:
+  - module: maestro.docker.run_plan
+author:
+  - maestro.docker developers (@maestro-docker)
+"""
+
+EXAMPLES = r"""
+- name: Stop web-1 on ship1 and web-2 on ship2 at once
+  maestro.docker.on_ships:
+    module: instance
+    ships:
+      ship1: {instances: [web-1]}
+      ship2: {instances: [web-2]}
+    options: {state: stopped}
+  run_once: true
+"""
+
+RETURN = r"""
+ships:
+  description: Each ship's result, that of the module.
+  returned: always
+  type: dict
+failed_ships:
+  description: The ships where the module failed.
+  returned: always
+  type: list
+  elements: str
+failures:
+  description: Each failed ship's message, by ship.
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+# The one declaration of the options: the action plugin (plugins/action/on_ships.py), which does the work, validates with it.
+ARGUMENT_SPEC = {
+    "module": {
+        "type": "str",
+        "required": True,
+        "choices": ["image_pull", "instance", "instance_check", "instance_clean", "instance_info", "instance_logs", "instance_rename"],
+    },
+    "ships": {"type": "dict", "required": True},
+    "options": {"type": "dict", "default": {}},
+    "label": {"type": "str"},
+}
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.fail_json(msg="maestro.docker.on_ships runs on the controller: it is an action plugin, not a module to run on a host")
+
+
+if __name__ == "__main__":
+    main()

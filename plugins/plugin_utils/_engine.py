@@ -1,0 +1,132 @@
+# Copyright (c) maestro.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this plugin util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""The controller-side engine: each step of a plan on every ship at once, from one task.
+
+A step is what the orchestrate role used to run as one task per ship. Here one worker process runs it
+for every ship of the play, with a thread per ship, and waits for all of them (the barrier) before the
+next step starts; a step that fails on any ship ends the run after that step. Each ship's part is the
+same module code as a per-host task (``_module.execute``), so results, messages, check mode and diff
+are the modules'. What the engine saves is Ansible's per-(task, host) machinery, about 60 ms each:
+a worker fork, variables, templating and a result sent back.
+
+Pure logic over plain data, with the Docker part passed in (``execute``), so that the order, the
+barrier, the delays and the failure rules are unit-tested without a daemon.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+# What each action of a plan runs on a ship: the module, and its options from the command's options.
+STEP_MODULES = {
+    "pull": "image_pull",
+    "start": "instance",
+    "stop": "instance",
+    "kill": "instance",
+    "clean": "instance_clean",
+    "status": "instance_info",
+    "logs": "instance_logs",
+}
+
+
+def step_options(action: str, specs: list, options: dict) -> dict:
+    """The module options of one ship's part of a step (``specs``: that ship's instances in the step).
+
+    ``options``: reuse, refresh_images, restart (the command is a restart), recreate (instead of what reuse
+    and restart make of it), stop_timeout, concurrency, registries, probe_ports (status), lines (logs), as
+    the orchestrate role's variables give them.
+    """
+    concurrency = options.get("concurrency") or None
+    if action == "status":
+        return {"instances": specs, "probe_ports": bool(options.get("probe_ports")), "concurrency": concurrency}
+    if action == "logs":
+        return {"instances": specs, "lines": int(options.get("lines") or 100)}
+    if action == "pull":
+        images = list(dict.fromkeys(spec["image"] for spec in specs))
+        return {"images": images, "pull": "always", "concurrency": concurrency, "registries": options.get("registries") or {}}
+    if action == "clean":
+        return {"instances": specs, "concurrency": concurrency}
+    stop_timeout = options.get("stop_timeout")
+    stop_timeout = None if stop_timeout in (None, "") else int(stop_timeout)
+    if action in ("stop", "kill"):
+        return {"instances": specs, "state": "stopped", "kill": action == "kill", "stop_timeout": stop_timeout, "concurrency": concurrency}
+    if action == "start":
+        # start: a stopped container is replaced unless reuse; restart: every container is, unless reuse
+        recreate = options.get("recreate") or ("never" if options.get("reuse") else ("always" if options.get("restart") else "stopped"))
+        return {
+            "instances": specs,
+            "state": "started",
+            "recreate": recreate,
+            "pull": "always" if options.get("refresh_images") else "missing",
+            "stop_timeout": stop_timeout,
+            "concurrency": concurrency,
+            "registries": options.get("registries") or {},
+        }
+    raise ValueError(f"a plan step cannot be {action!r}")
+
+
+def delay_of(step: dict, options: dict, check_mode: bool) -> int:
+    """Seconds to wait before a step: a restart's stop_start_delay, a rolling restart's step_delay (none in check mode)."""
+    if check_mode or not step.get("delay"):
+        return 0
+    return int(options.get({"step": "step_delay", "stop_start": "stop_start_delay"}[step["delay"]]) or 0)
+
+
+def run_steps(steps: list, play_ships: list, execute, *, options: dict, check_mode: bool, report=None, sleep=time.sleep) -> dict:
+    """Run ``steps`` (the plan's) in order, each on its ships at once; stop after the first step that fails.
+
+    ``execute(action, ship, names)`` runs one ship's part and returns the module's result. Ships outside
+    ``play_ships`` (``--limit``, or failed earlier in the play) are left out. ``report(index, step, results,
+    seconds)`` is told of each finished step (the progress lines). The result: ``changed``, ``failed``,
+    ``steps`` (per step: action, and per ship its result), ``failed_ships`` and ``msg``.
+    """
+    in_play = set(play_ships)
+    done, failed_ships, changed = [], [], False
+    for index, step in enumerate(steps):
+        ships = {ship: names for ship, names in step["ships"].items() if ship in in_play and names}
+        wait = delay_of(step, options, check_mode)
+        if wait and ships:
+            sleep(wait)
+        started = time.monotonic()
+        results = on_every_ship(step["action"], ships, execute)
+        changed = changed or any(result.get("changed") for result in results.values())
+        done.append({"action": step["action"], "ships": results})
+        if report is not None:
+            report(index, step, results, time.monotonic() - started)
+        failed_ships = [ship for ship, result in results.items() if result.get("failed")]
+        if failed_ships:
+            break
+    failures = {ship: str(done[-1]["ships"][ship].get("msg") or f"{done[-1]['action']} failed") for ship in failed_ships}
+    outcome = {"changed": changed, "steps": done, "failed_ships": failed_ships, "failures": failures}
+    if failed_ships:
+        last = done[-1]
+        messages = list(failures.values())
+        where = f"{last['action'].capitalize()}, step {len(done)}, failed on {', '.join(failed_ships)}"
+        outcome.update(failed=True, msg=f"{where}: " + "; ".join(dict.fromkeys(messages)))
+    return outcome
+
+
+def on_every_ship(action: str, ships: dict, execute) -> dict:
+    """One step: every ship's part at once, each in its own thread; returns when all have finished (the barrier)."""
+    if not ships:
+        return {}
+    if len(ships) == 1:
+        [(ship, names)] = ships.items()
+        return {ship: _guarded(execute, action, ship, names)}
+    with ThreadPoolExecutor(max_workers=len(ships), thread_name_prefix="maestro-ship") as pool:
+        futures = {ship: pool.submit(_guarded, execute, action, ship, names) for ship, names in ships.items()}
+        return {ship: future.result() for ship, future in sorted(futures.items())}
+
+
+def _guarded(execute, action: str, ship: str, names: list) -> dict:
+    """A ship's part; an unexpected exception fails that ship, naming it, instead of the whole run."""
+    try:
+        return execute(action, ship, names)
+    except Exception as exc:  # noqa: BLE001 - reported as this ship's failure, with the cause
+        return {"failed": True, "changed": False, "msg": f"Error running {action} on ship {ship}: {type(exc).__name__}: {exc}"}

@@ -1,0 +1,174 @@
+# Copyright (c) maestro.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this plugin util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""What the engine's actions (run_plan, on_ships, deploy_plan) share: each ship's variables, and one ship's part.
+
+An engine action runs once for the play and acts on many ships. It reads each ship's connection
+(``maestro_docker``) and specs (``maestro_instances``) from that host's variables, as the inventory set
+them, once per ship; runs one of the collection's Docker modules' code for a ship with that ship's
+connection (the module's own argument spec validates it); and hides the values the module would hide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.maestro.docker.plugins.module_utils import _docker, _module
+from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
+from ansible_collections.maestro.docker.plugins.plugin_utils._published import Linker
+
+display = Display()
+
+
+class ShipsAction(ActionBase):
+    """An action that runs once, on the controller, for every ship of the play."""
+
+    _supports_check_mode = True
+    _supports_async = False
+    _requires_connection = False
+
+
+def play_ships(task_vars: dict) -> list[str]:
+    """The ships this play acts on: its hosts (``--limit`` and failed hosts left out)."""
+    return [str(host) for host in task_vars.get("ansible_play_hosts") or []]
+
+
+class ShipVars:
+    """Each ship's connection and specs, as the inventory set them on that host (read once per ship)."""
+
+    def __init__(self, task_vars: dict, templar):
+        self.task_vars = task_vars
+        self.templar = templar
+        self.hostvars = task_vars.get("hostvars")
+        self._vars = {}
+        self._specs = {}
+        self.ssh_keys = {}
+        self.hidden = set()
+        self.linker = Linker(task_vars)
+        self._full = {}
+        self._connections = {}
+
+    def _host_vars(self, ship: str) -> dict:
+        if ship not in self._vars:
+            raw_get = getattr(self.hostvars, "raw_get", None)
+            found = raw_get(ship) if raw_get is not None and ship in self.hostvars else None
+            if not isinstance(found, Mapping):
+                raise AnsibleActionFail(f"ship {ship}: not a host of the inventory")
+            self._vars[ship] = found
+        return self._vars[ship]
+
+    def value(self, ship: str, name: str):
+        """A variable as that host sees it: set on the host (inventory, host and group vars, facts), else as the play
+        or role sets it (a role parameter such as ``maestro_docker: {docker_host: "tcp://{{ ansible_host }}:2375"}``),
+        templated in that host's context when it holds templates."""
+        host_vars = self._host_vars(ship)
+        if name in host_vars:
+            value, context = host_vars[name], host_vars
+        else:
+            value, context = self.task_vars.get(name), None
+        if value is not None and self.templar.is_template(value):
+            context = context if context is not None else {**self.task_vars, **host_vars}
+            value = self.templar.copy_with_new_env(available_variables=context).template(value)
+        return plain(value)
+
+    def all_specs(self, ship: str) -> dict:
+        """name -> spec of the ship's ``maestro_instances`` (as published: without the link variables)."""
+        if ship not in self._specs:
+            self._specs[ship] = {str(spec.get("name")): spec for spec in self.value(ship, "maestro_instances") or [] if isinstance(spec, Mapping)}
+        return self._specs[ship]
+
+    def specs(self, ship: str, names: list) -> list:
+        """The full specs of ``names`` on ``ship``: its maestro_instances, link variables added (once per instance)."""
+        full = self._full.setdefault(ship, {})
+        todo = [name for name in dict.fromkeys(names) if name not in full]
+        if todo:
+            by_name = self.all_specs(ship)
+            missing = [name for name in todo if name not in by_name]
+            if missing:
+                raise AnsibleActionFail(f"instances {', '.join(missing)}: not in the maestro_instances of {ship}")
+            full.update(zip(todo, self.linker.add([by_name[name] for name in todo]), strict=True))
+        return [full[name] for name in names]
+
+    def complete(self, specs: list) -> list:
+        """Specs given as dicts, link variables added to those that ask for them."""
+        return self.linker.add(specs)
+
+    def prepare(self, wanted: dict) -> None:
+        """Read, in this thread, everything the ships' parts will need (``{ship: [names]}``): the threads then only
+        run Docker calls, and Ansible's variables are never read from two threads at once."""
+        for ship, names in wanted.items():
+            self.connection(ship)
+            self.specs(ship, [name for name in names if isinstance(name, str)])
+
+    def connection(self, ship: str) -> dict:
+        if ship not in self._connections:
+            connection = self.value(ship, "maestro_docker") or {}
+            if not isinstance(connection, dict):
+                raise AnsibleActionFail(f"ship {ship}: maestro_docker must be a mapping of connection options")
+            self._connections[ship] = connection
+        return self._connections[ship]
+
+    def params(self, module: str, ship: str, options: dict) -> tuple[dict, set]:
+        """The module's validated parameters for ``ship`` (its maestro_docker connection), and the values to hide."""
+        connection = self.connection(ship)
+        key = connection.get("ssh_key")
+        if key:
+            # ssh_key puts an ssh wrapper first on this process's PATH: one key for every ship of the run
+            self.ssh_keys.setdefault(key, []).append(ship)
+            if len(self.ssh_keys) > 1:
+                ships = ", ".join(sorted(s for ships in self.ssh_keys.values() for s in ships))
+                raise AnsibleActionFail(f"ships {ships}: one task takes one ssh_key for all its ssh:// ships, these have {len(self.ssh_keys)}")
+        args = {**{k: v for k, v in connection.items() if k in _docker.DOCKER_COMMON_ARGS}, "ship": connection.get("ship") or ship, **options}
+        spec = _docker.docker_argument_spec(_module.ARGUMENT_SPECS[module])
+        validated = ArgumentSpecValidator(spec, required_together=_docker.DOCKER_REQUIRED_TOGETHER).validate({k: v for k, v in args.items() if v is not None})
+        if validated.error_messages:
+            raise AnsibleActionFail(f"ship {ship}: {'; '.join(validated.error_messages)}")
+        params = validated.validated_parameters
+        no_log = set(validated._no_log_values) | {str(v) for v in _module.secrets_of(params) if v}
+        return params, no_log
+
+    def execute(self, module: str, ship: str, options: dict, *, check_mode: bool, diff: bool) -> dict:
+        """One ship's part: the module's code with the ship's connection, its result with the module's secrets hidden."""
+        params, no_log = self.params(module, ship, options)
+        self.hidden.update(no_log)
+        # own_process: this worker process was forked for this task alone and ends with it, so an ssh_key may set its PATH
+        outcome = _module.execute(module, params, check_mode=check_mode, diff=diff, own_process=bool(params.get("ssh_key")))
+        return remove_values(outcome, no_log) if no_log else outcome
+
+    def hide(self, outcome: dict) -> dict:
+        """The whole result with every ship's secrets hidden (a message may quote another ship's)."""
+        return remove_values(outcome, self.hidden) if self.hidden else outcome
+
+
+def step_report(total: int):
+    """A line per finished step, as it finishes: a long step no longer looks like a hung run."""
+
+    def report(index, step, results, seconds):
+        parts = []
+        for ship, outcome in results.items():
+            state = "FAILED" if outcome.get("failed") else ("changed" if outcome.get("changed") else "ok")
+            parts.append(f"{ship}: {', '.join(step['ships'][ship])} {state}")
+        display.display(f"  step {index + 1}/{total} {step['action']} ({seconds:.1f} s): " + ("; ".join(parts) or "no ship of this play"))
+
+    return report
+
+
+def ship_diffs(steps: list) -> list:
+    """Each ship's diff of each ``(label, {ship: result})`` step, as a list of diffs (the callback prints them in turn)."""
+    diffs = []
+    for label, results in steps:
+        for ship, outcome in results.items():
+            diff = outcome.get("diff")
+            if diff:
+                diffs.append({"before_header": f"{ship} before {label}", "after_header": f"{ship} after {label}", **diff})
+    return diffs

@@ -1,0 +1,121 @@
+# Copyright (c) maestro.docker contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The engine's rules on plain data: every ship of a step at once, a barrier per step, stop after a failed step."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from ansible_collections.maestro.docker.plugins.plugin_utils._engine import delay_of, run_steps, step_options
+
+STEPS = [
+    {"action": "stop", "ships": {"s1": ["web-1"], "s2": ["web-2"]}, "delay": None},
+    {"action": "stop", "ships": {"s1": ["db-1"]}, "delay": None},
+    {"action": "start", "ships": {"s1": ["db-1"]}, "delay": "stop_start"},
+    {"action": "start", "ships": {"s1": ["web-1"], "s2": ["web-2"]}, "delay": None},
+]
+
+
+class Recorder:
+    """An execute() that records calls, can fail a ship at a step, and checks that a step's ships overlap."""
+
+    def __init__(self, fail=None, hold=0.0):
+        self.calls, self.fail, self.hold = [], fail or {}, hold
+        self.lock, self.running, self.most = threading.Lock(), 0, 0
+
+    def __call__(self, action, ship, names):
+        with self.lock:
+            self.calls.append((action, ship, tuple(names)))
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(self.hold)
+        with self.lock:
+            self.running -= 1
+        if self.fail.get(len([c for c in self.calls if c[1] == ship])) == ship:
+            return {"failed": True, "changed": False, "msg": f"Error on ship {ship}"}
+        return {"changed": action == "start", "instances": [{"name": n} for n in names]}
+
+
+def test_steps_run_in_order_each_on_every_ship_at_once():
+    execute = Recorder(hold=0.05)
+    outcome = run_steps(STEPS, ["s1", "s2"], execute, options={}, check_mode=False)
+    assert [c[0] for c in execute.calls] == ["stop", "stop", "stop", "start", "start", "start"]
+    assert execute.most == 2  # both ships of step 1 at once
+    assert execute.calls.index(("stop", "s1", ("db-1",))) > max(execute.calls.index(("stop", s, (n,))) for s, n in (("s1", "web-1"), ("s2", "web-2")))
+    assert outcome["changed"] is True and outcome["failed_ships"] == [] and "failed" not in outcome
+    assert [step["action"] for step in outcome["steps"]] == ["stop", "stop", "start", "start"]
+
+
+def test_a_failed_step_ends_the_run_after_that_step_naming_each_ship():
+    execute = Recorder(fail={1: "s2"})  # s2's first call fails: step 1
+    outcome = run_steps(STEPS, ["s1", "s2"], execute, options={}, check_mode=False)
+    assert len(outcome["steps"]) == 1 and len(execute.calls) == 2  # the other ship of the step finished; nothing after
+    assert outcome["failed"] is True and outcome["failed_ships"] == ["s2"]
+    assert outcome["failures"] == {"s2": "Error on ship s2"}
+    assert outcome["msg"] == "Stop, step 1, failed on s2: Error on ship s2"
+
+
+def test_ships_outside_the_play_are_left_out():
+    execute = Recorder()
+    outcome = run_steps(STEPS, ["s1"], execute, options={}, check_mode=False)
+    assert {c[1] for c in execute.calls} == {"s1"}
+    assert all(set(step["ships"]) == {"s1"} for step in outcome["steps"])
+
+
+def test_an_exception_fails_that_ship_only_naming_it():
+    def execute(action, ship, names):
+        if ship == "s2":
+            raise OSError("no route to host")
+        return {"changed": False}
+
+    outcome = run_steps(STEPS[:1], ["s1", "s2"], execute, options={}, check_mode=False)
+    assert outcome["failures"] == {"s2": "Error running stop on ship s2: OSError: no route to host"}
+    assert outcome["steps"][0]["ships"]["s1"] == {"changed": False}
+
+
+def test_delays_before_the_steps_that_ask_and_none_in_check_mode():
+    slept = []
+    run_steps(STEPS, ["s1", "s2"], Recorder(), options={"stop_start_delay": 3, "step_delay": 9}, check_mode=False, sleep=slept.append)
+    assert slept == [3]
+    slept.clear()
+    run_steps(STEPS, ["s1", "s2"], Recorder(), options={"stop_start_delay": 3}, check_mode=True, sleep=slept.append)
+    assert slept == []
+    assert delay_of({"delay": "step"}, {"step_delay": "5"}, False) == 5
+
+
+def test_report_is_told_of_each_step():
+    seen = []
+    run_steps(STEPS[:2], ["s1", "s2"], Recorder(), options={}, check_mode=False, report=lambda i, step, results, secs: seen.append((i, sorted(results))))
+    assert seen == [(0, ["s1", "s2"]), (1, ["s1"])]
+
+
+@pytest.mark.parametrize(
+    ("action", "options", "expected"),
+    [
+        ("start", {}, {"state": "started", "recreate": "stopped", "pull": "missing"}),
+        ("start", {"reuse": True, "refresh_images": True}, {"recreate": "never", "pull": "always"}),
+        ("start", {"restart": True}, {"recreate": "always"}),
+        ("start", {"restart": True, "recreate": "changed"}, {"recreate": "changed"}),
+        ("kill", {"stop_timeout": "5"}, {"state": "stopped", "kill": True, "stop_timeout": 5}),
+        ("stop", {"stop_timeout": ""}, {"kill": False, "stop_timeout": None}),
+        ("status", {"probe_ports": True}, {"probe_ports": True}),
+        ("logs", {"lines": "7"}, {"lines": 7}),
+    ],
+)
+def test_step_options(action, options, expected):
+    specs = [{"name": "web-1", "image": "web:1"}]
+    got = step_options(action, specs, options)
+    assert {k: got[k] for k in expected} == expected
+    assert got["instances"] == specs
+
+
+def test_pull_takes_each_image_once():
+    specs = [{"name": "a", "image": "x:1"}, {"name": "b", "image": "x:1"}, {"name": "c", "image": "y:2"}]
+    assert step_options("pull", specs, {"registries": {"r": {}}}) == {"images": ["x:1", "y:2"], "pull": "always", "concurrency": None, "registries": {"r": {}}}
+    with pytest.raises(ValueError, match="a plan step cannot be 'deptree'"):
+        step_options("deptree", specs, {})
