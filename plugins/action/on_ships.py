@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import time
 
+from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.maestro.docker.plugins.module_utils import _bluegreen
 from ansible_collections.maestro.docker.plugins.modules.on_ships import ARGUMENT_SPEC
 from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
 from ansible_collections.maestro.docker.plugins.plugin_utils._engine import on_every_ship
@@ -27,15 +29,18 @@ class ActionModule(ShipsAction):
             return {**result, "failed": True, "changed": False, "msg": "maestro.docker.on_ships: " + "; ".join(validated.error_messages)}
         args = validated.validated_parameters
         module, options, label = args["module"], args["options"], args["label"] or args["module"]
-        in_play = set(play_ships(task_vars))
-        wanted = {str(ship): own for ship, own in sorted(args["ships"].items()) if ship in in_play and any(own.values())}
+        # every ship of the play, also one that failed: the undo of a failed step must reach the ships it acted on
+        in_play = set(play_ships(task_vars, failed_too=True))
+        take = args["take"]
+        entries = {str(ship): ({arg: (entry or {}).get(key) for arg, key in take.items()} if take else entry) for ship, entry in args["ships"].items()}
+        wanted = {ship: own for ship, own in sorted(entries.items()) if ship in in_play and isinstance(own, dict) and any(own.values())}
         check_mode, diff = bool(self._task.check_mode), bool(self._task.diff)
         ships = ShipVars(task_vars, self._templar)
 
         for ship, own in wanted.items():
             if isinstance(own.get("instances"), list):
                 # names are the ship's specs; specs as the inventory published them get their link variables
-                items = own["instances"]
+                items = [_resolve(item, ships, ship, args["colours"]) for item in own["instances"]]
                 names = [item for item in items if isinstance(item, str)]
                 by_name = dict(zip(names, ships.specs(ship, names), strict=True))
                 completed = iter(ships.complete([item for item in items if not isinstance(item, str)]))
@@ -63,3 +68,21 @@ class ActionModule(ShipsAction):
             outcome["diff"] = ship_diffs([(label, results)])
         result.update(ships.hide(outcome))
         return result
+
+
+def _resolve(item, ships: ShipVars, ship: str, colours: dict):
+    """An instance given as a colour of an instance (``_bluegreen.ref``) becomes that colour's spec; others stay."""
+    if not (isinstance(item, dict) and "colour" in item and "instance" in item):
+        return item
+    spec = ships.deploy_spec(ship, str(item["instance"]))
+    try:
+        return _bluegreen.resolve(
+            item,
+            spec,
+            colours.get("frontends") or {},
+            port_offset=int(colours.get("port_offset", 10000)),
+            tag=colours.get("tag") or None,
+            check_wait=int(colours.get("check_wait", 30)),
+        )
+    except _bluegreen.BlueGreenError as exc:
+        raise AnsibleActionFail(str(exc)) from None

@@ -214,3 +214,107 @@ def frontends(plan_by_service: dict, frontends_cfg: dict, specs) -> list[dict]:
                 frontend[key] = cfg[key]
         result.append(frontend)
     return result
+
+
+# --- one decision for every ship: what a deploy or rollback reads, then what it does -----------------
+
+
+def candidates(specs_by_ship: dict, services, frontends_cfg: dict, *, port_offset: int = 10000, tag: str | None = None, check_wait: int = 30) -> dict:
+    """Both colours, as this run wants them, of each ship's instances of ``services``: what a run reads first.
+
+    Reading both colours at once tells which blue instances run (the live colour of a service that no
+    proxy frontend routes yet), whether the live colour already runs what is wanted (``drift``), and
+    whether the colour a rollback goes back to still exists.
+    """
+    wanted = set(services)
+    result = {}
+    for ship, specs in sorted(specs_by_ship.items()):
+        mine = [spec for spec in specs or [] if spec.get("service") in wanted]
+        both = []
+        for colour in COLOURS:
+            both += plan_specs(mine, {s: {"new": colour} for s in wanted}, "new", frontends_cfg, port_offset=port_offset, tag=tag, check_wait=check_wait)
+        if both:
+            result[ship] = both
+    return result
+
+
+def decide(
+    action: str,
+    services,
+    *,
+    specs_by_ship: dict,
+    proxy_frontends,
+    infos_by_ship: dict,
+    frontends_cfg: dict,
+    port_offset: int = 10000,
+    tag: str | None = None,
+    check_wait: int = 30,
+    park_suffix: str = ".parked",
+) -> dict:
+    """What a deploy (or rollback) does on every ship, from what :func:`candidates` read (``infos_by_ship``:
+    each ship's instance_info results for them).
+
+    Returns ``plan`` (per service: ``live``, ``new``, ``routed``), ``up_to_date`` (services a deploy leaves
+    alone: routed, and every instance of the live colour running as wanted), ``missing`` (rollback: per
+    ship, the instances of the colour to go back to that no longer exist) and ``ships``: per ship, the
+    specs of the ``new`` colour, of the ``live`` one (as it is), and of the older colour ``parked``
+    under another name while the new one comes up.
+    """
+    infos = {ship: {i.get("name"): i for i in found or []} for ship, found in infos_by_ship.items()}
+    blue_running = sorted(
+        {
+            spec["service"]
+            for ship, specs in specs_by_ship.items()
+            for spec in specs or []
+            if spec.get("service") in services and (infos.get(ship, {}).get(spec["name"]) or {}).get("status") == "running"
+        }
+    )
+    planned = plan(list(services), proxy_frontends, blue_running, action)
+    options = {"port_offset": port_offset, "tag": tag, "check_wait": check_wait}
+    up_to_date = []
+    if action == "deploy":
+        stale = set()
+        for ship, specs in specs_by_ship.items():
+            wanted_live = plan_specs(specs, planned, "wanted-live", frontends_cfg, **options)
+            stale.update(stale_services(wanted_live, [infos.get(ship, {}).get(spec["name"]) or {} for spec in wanted_live]))
+        todo = stale | {service for service, entry in planned.items() if not entry["routed"]}
+        up_to_date = sorted(set(planned) - todo)
+        planned = {service: entry for service, entry in planned.items() if service in todo}
+    ships, missing, all_new = {}, {}, []
+    for ship, specs in sorted(specs_by_ship.items()):
+        new = plan_specs(specs, planned, "new", frontends_cfg, **options)
+        all_new += new
+        live = [spec for spec in specs if (planned.get(spec.get("service")) or {}).get("live")]
+        ships[ship] = {
+            "images": list(dict.fromkeys(spec["image"] for spec in new)),
+            "new": [ref(spec, planned[spec["service"]]["new"], wanted=True) for spec in specs if spec.get("service") in planned],
+            "live": [ref(spec, planned[spec["service"]]["live"], wanted=False) for spec in live],
+            "parked": [ref(spec, planned[spec["service"]]["new"], wanted=True, suffix=park_suffix) for spec in specs if spec.get("service") in planned],
+        }
+        if action == "rollback":
+            gone = [spec["name"] for spec in new if not (infos.get(ship, {}).get(spec["name"]) or {}).get("exists")]
+            if gone:
+                missing[ship] = gone
+    return {
+        "plan": planned,
+        "up_to_date": up_to_date,
+        "missing": missing,
+        "ships": ships,
+        "frontends": frontends(planned, frontends_cfg, all_new) if planned else [],
+    }
+
+
+def ref(spec: dict, colour: str, *, wanted: bool, suffix: str = "") -> dict:
+    """A colour of an instance, by name: what the steps pass on instead of specs, so that no spec (and no secret
+    of its environment) is ever a fact or a task result. :func:`resolve` makes the spec where it is used."""
+    return {"instance": spec["name"], "colour": colour, "wanted": wanted, "suffix": suffix}
+
+
+def resolve(item: dict, spec: dict, frontends_cfg: dict, *, port_offset: int = 10000, tag: str | None = None, check_wait: int = 30) -> dict:
+    """The spec of a :func:`ref` (``spec``: the instance's own, link variables added), as :func:`plan_specs` makes it."""
+    wanted = bool(item.get("wanted"))
+    cfg = _frontend_cfg(frontends_cfg, spec["service"])
+    health = {"path": cfg.get("health_path"), "port": cfg.get("backend_port"), "max_wait": check_wait} if wanted else None
+    coloured = colour_spec(spec, str(item["colour"]), port_offset=port_offset, tag=tag if wanted else None, health=health)
+    coloured["name"] += str(item.get("suffix") or "")
+    return coloured

@@ -13,10 +13,11 @@ description:
   - Runs the code of one of the collection's Docker modules for every ship named in O(ships), each with its own
     arguments and its own connection (the ship's C(maestro_docker)), a thread per ship, and returns when every ship
     has finished. It is one task, run once, where a per-host task would cost Ansible a worker per ship.
-  - Ships outside the play (C(--limit), or failed earlier) and ships with nothing to do are left out. A line says
-    what each ship did.
+  - Ships outside the play (C(--limit)) and ships with nothing to do are left out; a ship that failed earlier in the
+    play is not, so that the undo of a failed step reaches every ship it acted on. A line says what each ship did.
   - The task fails when the module failed on any ship; RV(failures) has each ship's message.
-  - An element of C(instances) may be an instance name, the spec of that name in the ship's C(maestro_instances).
+  - An element of C(instances) may be an instance name, the spec of that name in the ship's C(maestro_instances), or a
+    colour of one (see O(colours)).
   - This is an action that runs on the controller only; the C(maestro.docker.deploy) role runs its steps with it.
 options:
   module:
@@ -35,6 +36,22 @@ options:
   label:
     description: What the step is called in the line it prints. Default, the module's name.
     type: str
+  take:
+    description:
+      - "Take each ship's arguments from keys of its entry in O(ships), module argument to key, for example
+        C({instances: new}) with the C(ships) that M(maestro.docker.deploy_plan) returns. Default, each entry is the
+        ship's arguments."
+    type: dict
+    default: {}
+  colours:
+    description:
+      - How a colour of an instance is made, for the elements of C(instances) given as one (C(instance), C(colour),
+        C(wanted), C(suffix), as the C(maestro.docker.deploy_plan) action returns them). C(frontends) (the
+        C(maestro_proxy) frontends), C(port_offset), C(tag), C(check_wait), as the deploy role's options.
+      - The specs are made here, from the ship's own (its C(maestro_deploy_instances), else its C(maestro_instances)), so
+        that no spec and no secret of one is ever a task result or a fact.
+    type: dict
+    default: {}
 extends_documentation_fragment:
   - maestro.docker.attributes
 attributes:
@@ -90,6 +107,8 @@ ARGUMENT_SPEC = {
     "ships": {"type": "dict", "required": True},
     "options": {"type": "dict", "default": {}},
     "label": {"type": "str"},
+    "colours": {"type": "dict", "default": {}},
+    "take": {"type": "dict", "default": {}},
 }
 
 

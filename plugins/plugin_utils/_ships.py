@@ -38,9 +38,9 @@ class ShipsAction(ActionBase):
     _requires_connection = False
 
 
-def play_ships(task_vars: dict) -> list[str]:
-    """The ships this play acts on: its hosts (``--limit`` and failed hosts left out)."""
-    return [str(host) for host in task_vars.get("ansible_play_hosts") or []]
+def play_ships(task_vars: dict, *, failed_too: bool = False) -> list[str]:
+    """The ships this play acts on: its hosts (``--limit`` leaves ships out; so do failures, unless ``failed_too``)."""
+    return [str(host) for host in task_vars.get("ansible_play_hosts_all" if failed_too else "ansible_play_hosts") or []]
 
 
 class ShipVars:
@@ -81,11 +81,24 @@ class ShipVars:
             value = self.templar.copy_with_new_env(available_variables=context).template(value)
         return plain(value)
 
-    def all_specs(self, ship: str) -> dict:
-        """name -> spec of the ship's ``maestro_instances`` (as published: without the link variables)."""
-        if ship not in self._specs:
-            self._specs[ship] = {str(spec.get("name")): spec for spec in self.value(ship, "maestro_instances") or [] if isinstance(spec, Mapping)}
-        return self._specs[ship]
+    def all_specs(self, ship: str, source: str = "maestro_instances") -> dict:
+        """name -> spec of the ship's ``maestro_instances`` (as published: without the link variables), or of ``source``."""
+        key = (ship, source)
+        if key not in self._specs:
+            self._specs[key] = {str(spec.get("name")): spec for spec in self.value(ship, source) or [] if isinstance(spec, Mapping)}
+        return self._specs[key]
+
+    def deploy_specs(self, ship: str) -> dict:
+        """name -> spec of what the deploy role deploys on ``ship``: its ``maestro_deploy_instances``, else ``maestro_instances``."""
+        return self.all_specs(ship, "maestro_deploy_instances") or self.all_specs(ship)
+
+    def deploy_spec(self, ship: str, name: str) -> dict:
+        """One spec of :meth:`deploy_specs`, link variables added."""
+        spec = self.deploy_specs(ship).get(name)
+        if spec is None:
+            raise AnsibleActionFail(f"instance {name}: not in the maestro_deploy_instances or maestro_instances of {ship}")
+        [full] = self.linker.add([spec])
+        return full
 
     def specs(self, ship: str, names: list) -> list:
         """The full specs of ``names`` on ``ship``: its maestro_instances, link variables added (once per instance)."""

@@ -154,3 +154,66 @@ def test_stale_services():
     ]
     assert bg.stale_services(specs, infos) == ["web"]
     assert bg.stale_services(specs[2:], [{"name": "db-1", "status": "exited", "drift": []}]) == ["db"]
+
+
+# --- decide: one decision for every ship -------------------------------------------------------------
+
+SHIPS = {
+    "ship1": [spec("web-1"), spec("db-1", service="db")],
+    "ship2": [spec("web-2", ship="ship2", ship_ip="10.0.0.12")],
+}
+
+
+def info(name, status="running", drift=(), exists=True):
+    return {"name": name, "status": status, "drift": list(drift), "exists": exists}
+
+
+def decide(action="deploy", proxy=(), infos=None, **kwargs):
+    return bg.decide(
+        action, ["web"], specs_by_ship=SHIPS, proxy_frontends=list(proxy), infos_by_ship=infos or {}, frontends_cfg=FRONTENDS, **{"tag": "v2", **kwargs}
+    )
+
+
+def test_candidates_are_both_colours_as_wanted_of_the_services_only():
+    read = bg.candidates(SHIPS, ["web"], FRONTENDS, tag="v2", port_offset=100)
+    assert {ship: [s["name"] for s in specs] for ship, specs in read.items()} == {"ship1": ["web-1", "web-1-green"], "ship2": ["web-2", "web-2-green"]}
+    assert read["ship1"][1]["ports"][0]["external"] == 8180 and read["ship1"][1]["tag"] == "v2"
+    assert read["ship1"][0]["lifecycle"]["running"][0]["path"] == "/health"  # the frontend's health check, as the run wants it
+
+
+def test_first_deploy_of_blue_instances_started_outside_goes_to_green_and_names_no_spec():
+    decision = decide(infos={"ship1": [info("web-1")], "ship2": [info("web-2", status="stopped")]})
+    assert decision["plan"] == {"web": {"live": "blue", "new": "green", "routed": False}}
+    assert decision["ships"]["ship1"]["new"] == [{"instance": "web-1", "colour": "green", "wanted": True, "suffix": ""}]
+    assert decision["ships"]["ship1"]["parked"] == [{"instance": "web-1", "colour": "green", "wanted": True, "suffix": ".parked"}]
+    assert decision["ships"]["ship2"]["live"] == [{"instance": "web-2", "colour": "blue", "wanted": False, "suffix": ""}]
+    assert decision["ships"]["ship1"]["images"] == ["reg:5000/demo/web:v2"]
+    assert [b["port"] for b in decision["frontends"][0]["backends"]] == [18080, 18080] and decision["frontends"][0]["colour"] == "green"
+    assert "env" not in str(decision)  # names and colours, never specs (no secret can ride along)
+
+
+def test_a_routed_service_whose_live_colour_runs_as_wanted_is_left_alone():
+    proxy = [{"name": "web", "colour": "green"}]
+    good = {"ship1": [info("web-1-green")], "ship2": [info("web-2-green")]}
+    decision = decide(proxy=proxy, infos=good)
+    assert decision["up_to_date"] == ["web"] and decision["plan"] == {} and decision["frontends"] == []
+    assert decision["ships"]["ship1"] == {"images": [], "new": [], "live": [], "parked": []}
+    drifted = {"ship1": [info("web-1-green")], "ship2": [info("web-2-green", drift=[{"option": "image"}])]}
+    assert decide(proxy=proxy, infos=drifted)["plan"] == {"web": {"live": "green", "new": "blue", "routed": True}}
+
+
+def test_rollback_names_per_ship_the_colour_that_no_longer_exists():
+    proxy = [{"name": "web", "colour": "green"}]
+    infos = {"ship1": [info("web-1", status="stopped")], "ship2": [info("web-2", status="absent", exists=False)]}
+    decision = decide("rollback", proxy=proxy, infos=infos, tag=None)
+    assert decision["missing"] == {"ship2": ["web-2"]}
+    assert decision["plan"] == {"web": {"live": "green", "new": "blue", "routed": True}}
+    with pytest.raises(bg.BlueGreenError, match="nothing to roll back to"):
+        decide("rollback", infos={})
+
+
+def test_resolve_makes_the_spec_plan_specs_makes():
+    [made] = bg.plan_specs([spec()], {"web": {"new": "green"}}, "new", FRONTENDS, tag="v2", name_suffix=".parked")
+    assert bg.resolve({"instance": "web-1", "colour": "green", "wanted": True, "suffix": ".parked"}, spec(), FRONTENDS, tag="v2") == made
+    [live] = bg.plan_specs([spec()], {"web": {"live": "blue"}}, "live", FRONTENDS, tag="v2")
+    assert bg.resolve({"instance": "web-1", "colour": "blue", "wanted": False}, spec(), FRONTENDS, tag="v2") == live

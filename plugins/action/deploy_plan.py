@@ -1,0 +1,64 @@
+# Copyright (c) maestro.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# maestro.docker.deploy_plan: read both colours on every ship at once, then decide what a blue/green run does.
+
+from __future__ import annotations
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.maestro.docker.plugins.module_utils import _bluegreen
+from ansible_collections.maestro.docker.plugins.modules.deploy_plan import ARGUMENT_SPEC
+from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
+from ansible_collections.maestro.docker.plugins.plugin_utils._engine import on_every_ship
+from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, play_ships
+
+
+class ActionModule(ShipsAction):
+    """The blue/green decisions (module_utils/_bluegreen.py: candidates, decide) over what every ship runs."""
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        validated = ArgumentSpecValidator(ARGUMENT_SPEC).validate(plain(self._task.args))
+        if validated.error_messages:
+            return {**result, "failed": True, "changed": False, "msg": "maestro.docker.deploy_plan: " + "; ".join(validated.error_messages)}
+        args = validated.validated_parameters
+        options = {"port_offset": args["port_offset"], "tag": args["tag"] or None, "check_wait": args["check_wait"]}
+        services = set(args["services"])
+        ships = ShipVars(task_vars, self._templar)
+        specs_by_ship = {}
+        for ship in play_ships(task_vars):
+            mine = [spec for spec in ships.deploy_specs(ship).values() if isinstance(spec, dict) and spec.get("service") in services]
+            if mine:
+                specs_by_ship[ship] = ships.complete(mine)
+                ships.connection(ship)
+        try:
+            read = _bluegreen.candidates(specs_by_ship, sorted(services), args["frontends"], **options)
+        except _bluegreen.BlueGreenError as exc:
+            return {**result, "failed": True, "changed": False, "msg": str(exc)}
+
+        def execute(_label, ship, specs):
+            return ships.execute("instance_info", ship, {"instances": specs, "probe_ports": False}, check_mode=True, diff=False)
+
+        found = on_every_ship("read", read, execute)
+        failed = {ship: outcome.get("msg") for ship, outcome in found.items() if outcome.get("failed")}
+        if failed:
+            msg = "; ".join(dict.fromkeys(map(str, failed.values())))
+            return ships.hide({**result, "failed": True, "changed": False, "failed_ships": sorted(failed), "msg": msg})
+        try:
+            decision = _bluegreen.decide(
+                args["action"],
+                sorted(services),
+                specs_by_ship=specs_by_ship,
+                proxy_frontends=args["proxy_frontends"],
+                infos_by_ship={ship: outcome.get("instances") or [] for ship, outcome in found.items()},
+                frontends_cfg=args["frontends"],
+                park_suffix=args["park_suffix"],
+                **options,
+            )
+        except _bluegreen.BlueGreenError as exc:
+            return {**result, "failed": True, "changed": False, "msg": str(exc)}
+        result.update(changed=False, **decision)
+        return ships.hide(result)
