@@ -105,7 +105,7 @@ demo: fleet
 ## BENCH_SHIPS ships, installs each peer in its own venv from bench/requirements-*.txt, and writes
 ## bench/results/results.{json,md,png}. BENCH_ARGS passes options to bench/run.py, e.g.
 ## make bench BENCH_SHIPS=3 BENCH_ARGS="--sizes 3x1,3x10 --runs 2".
-BENCH_SHIPS ?= 6
+BENCH_SHIPS ?= 48
 BENCH_ARGS ?=
 BENCH_VENVS := bench/.venv-maestro/.installed bench/.venv-community/.installed
 

@@ -35,7 +35,7 @@ from bench import scenario as sc  # noqa: E402
 from bench.tools import Step, collection, community_docker, floor, maestro_ng, venv_python  # noqa: E402
 
 TOOLS = {t.NAME: t for t in (floor, maestro_ng, community_docker, collection.SEQUENCE, collection.STOP_START, collection.BLUE_GREEN)}
-DEFAULT_SIZES = "3x1,3x10,3x30,6x10"
+DEFAULT_SIZES = "3x1,3x10,3x30,6x10,12x2,24x1,48x1"
 STEP_TIMEOUT = 900
 
 

@@ -23,6 +23,7 @@ transitive), the implicit dependency that ``volumes_from`` adds on the source in
 from __future__ import annotations
 
 import fnmatch
+import graphlib
 
 from ansible_collections.maestro.docker.plugins.module_utils._config_errors import SelectionError, suggest
 
@@ -103,23 +104,21 @@ class Graph:
         return {s for s in self.requires if service in self.all_requires(s)}
 
     def level(self, service: str) -> int:
-        """0 for a service without dependencies, else 1 + the highest level of its dependencies."""
+        """0 for a service without dependencies, else 1 + the highest level of its dependencies.
+
+        graphlib's TopologicalSorter, taken a batch of ready services at a time, gives exactly these levels.
+        (It reports one cycle when there are several; :meth:`cycles` reports each, and the loader refuses a file
+        with any before a level is asked for.)
+        """
         if not self._level:
-            dependents = {s: [] for s in self.requires}
-            waiting = {s: len(deps) for s, deps in self.requires.items()}
-            for s, deps in self.requires.items():
-                for d in deps:
-                    dependents.setdefault(d, []).append(s)
-            ready = [s for s, n in waiting.items() if n == 0]
-            level = dict.fromkeys(self.requires, 0)
-            while ready:
-                s = ready.pop()
-                for t in dependents.get(s, ()):
-                    level[t] = max(level[t], level[s] + 1)
-                    waiting[t] -= 1
-                    if waiting[t] == 0:
-                        ready.append(t)
-            self._level = level
+            sorter = graphlib.TopologicalSorter({s: [d for d in deps if d in self.requires] for s, deps in self.requires.items()})
+            sorter.prepare()
+            depth = 0
+            while sorter.is_active():
+                ready = sorter.get_ready()
+                self._level.update(dict.fromkeys(ready, depth))
+                sorter.done(*ready)
+                depth += 1
         return self._level[service]
 
     def levels(self, services=None) -> list[list[str]]:

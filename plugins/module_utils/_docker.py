@@ -109,13 +109,6 @@ def _cause_text(cause: object) -> str:
     return str(cause).strip()
 
 
-def _version_tuple(version: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(p) for p in str(version).split("."))
-    except ValueError:
-        return (0,)
-
-
 def connection_params(params: dict, environ: dict | None = None) -> dict:
     """Resolve connection options (module params, then DOCKER_* variables, then defaults).
 
@@ -191,10 +184,12 @@ class ShipClient:
                 # the daemon against the system bundle instead of ca_path: take no TLS settings from the environment.
                 self.api.trust_env = False
             if conn["version"] == "auto":
-                self.api._version = self.api._retrieve_server_version()
+                # The public version call (what docker.APIClient(version="auto") makes in its constructor, before
+                # trust_env could be set); the SDK has no public setter for the negotiated version.
+                self.api._version = self.api.version(api_version=False)["ApiVersion"]
         except Exception as exc:
             raise DockerFailure("connecting to Docker daemon", self.docker_host, self.ship, _strip_sdk(exc), traceback.format_exc()) from exc
-        if _version_tuple(self.api.api_version) < _version_tuple(MIN_API_VERSION):
+        if docker.utils.version_lt(self.api.api_version, MIN_API_VERSION):
             cause = f"Docker API version is {self.api.api_version}, at least {MIN_API_VERSION} is needed"
             raise DockerFailure("connecting to Docker daemon", self.docker_host, self.ship, cause)
 
