@@ -18,16 +18,13 @@ from ansible_collections.maestro.docker.plugins.plugin_utils._ships import Ships
 class ActionModule(ShipsAction):
     """The blue/green decisions (module_utils/_bluegreen.py: candidates, decide) over what every ship runs."""
 
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
+    def work(self, task_vars: dict, result: dict, ships: ShipVars) -> dict:
         validated = ArgumentSpecValidator(ARGUMENT_SPEC).validate(plain(self._task.args))
         if validated.error_messages:
             return {**result, "failed": True, "changed": False, "msg": "maestro.docker.deploy_plan: " + "; ".join(validated.error_messages)}
         args = validated.validated_parameters
         options = {"port_offset": args["port_offset"], "tag": args["tag"] or None, "check_wait": args["check_wait"]}
         services = set(args["services"])
-        ships = ShipVars(task_vars, self._templar)
         specs_by_ship = {}
         for ship in play_ships(task_vars):
             mine = [spec for spec in ships.deploy_specs(ship).values() if isinstance(spec, dict) and spec.get("service") in services]

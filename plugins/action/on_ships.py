@@ -21,9 +21,7 @@ from ansible_collections.maestro.docker.plugins.plugin_utils._ships import Ships
 class ActionModule(ShipsAction):
     """Run a module on every ship of ``ships`` at once, each with its own arguments (plugin_utils/_engine.py)."""
 
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
+    def work(self, task_vars: dict, result: dict, ships: ShipVars) -> dict:
         validated = ArgumentSpecValidator(ARGUMENT_SPEC).validate(plain(self._task.args))
         if validated.error_messages:
             return {**result, "failed": True, "changed": False, "msg": "maestro.docker.on_ships: " + "; ".join(validated.error_messages)}
@@ -35,7 +33,6 @@ class ActionModule(ShipsAction):
         entries = {str(ship): ({arg: (entry or {}).get(key) for arg, key in take.items()} if take else entry) for ship, entry in args["ships"].items()}
         wanted = {ship: own for ship, own in sorted(entries.items()) if ship in in_play and isinstance(own, dict) and any(own.values())}
         check_mode, diff = bool(self._task.check_mode), bool(self._task.diff)
-        ships = ShipVars(task_vars, self._templar)
 
         for ship, own in wanted.items():
             if isinstance(own.get("instances"), list):

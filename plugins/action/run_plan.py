@@ -17,9 +17,7 @@ from ansible_collections.maestro.docker.plugins.plugin_utils._ships import Ships
 class ActionModule(ShipsAction):
     """Carry out a plan of the ``maestro.docker.plan`` filter: each step on every ship at once (plugin_utils/_engine.py)."""
 
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
+    def work(self, task_vars: dict, result: dict, ships: ShipVars) -> dict:
         validated = ArgumentSpecValidator(ARGUMENT_SPEC).validate(plain(self._task.args))
         if validated.error_messages:
             return {**result, "failed": True, "changed": False, "msg": "maestro.docker.run_plan: " + "; ".join(validated.error_messages)}
@@ -30,7 +28,6 @@ class ActionModule(ShipsAction):
             return {**result, "failed": True, "changed": False, "msg": f"maestro.docker.run_plan: plan.steps must be steps of {', '.join(STEP_MODULES)}"}
         options = {**args, "restart": plan.get("command") == "restart"}
         check_mode, diff = bool(self._task.check_mode), bool(self._task.diff)
-        ships = ShipVars(task_vars, self._templar)
         in_play = set(play_ships(task_vars))
         wanted = {}
         for step in steps:

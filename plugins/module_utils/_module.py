@@ -14,7 +14,7 @@ plugins run in-process (plugins/plugin_utils/_action.py): same argspec, same cod
 from __future__ import annotations
 
 from . import _haproxy, _lock, _proxy, _spec
-from ._docker import DockerFailure, ShipClient, new_module
+from ._docker import CONNECTION_KEYS, DockerFailure, ShipClient, new_module
 from ._instances import PULL, RECREATE, STATES, InstanceBatch
 from ._lifecycle import STATES as CHECK_STATES
 from ._registry import pull_images, registry_passwords
@@ -162,12 +162,22 @@ def shape(name: str, result: dict, diff: bool) -> dict:
     return result
 
 
-def execute(name: str, params: dict, *, check_mode: bool, diff: bool, own_process: bool) -> dict:
-    """Run module ``name`` with validated params. Returns the result; a failure has failed/msg (+ partial results)."""
+def execute(name: str, params: dict, *, check_mode: bool, diff: bool, own_process: bool, clients: dict | None = None) -> dict:
+    """Run module ``name`` with validated params. Returns the result; a failure has failed/msg (+ partial results).
+
+    ``clients``: a cache of ShipClients by connection, which the caller closes (the engine runs many steps on a
+    ship from one task: one connection, and one version negotiation, per ship instead of one per step).
+    """
     client = None
     try:
         default_ship(params)
-        client = ShipClient(params, own_process=own_process)
+        if clients is None:
+            client = ShipClient(params, own_process=own_process)
+        else:
+            key = tuple(sorted((k, str(params.get(k))) for k in ("ship", *CONNECTION_KEYS)))
+            if key not in clients:
+                clients[key] = ShipClient(params, own_process=own_process)
+            return shape(name, OPERATIONS[name](clients[key], params, check_mode), diff)
         return shape(name, OPERATIONS[name](client, params, check_mode), diff)
     except DockerFailure as exc:
         partial = shape(name, getattr(exc, "results", None) or {}, diff) if getattr(exc, "results", None) else {}

@@ -31,11 +31,23 @@ display = Display()
 
 
 class ShipsAction(ActionBase):
-    """An action that runs once, on the controller, for every ship of the play."""
+    """An action that runs once, on the controller, for every ship of the play: subclasses say what in ``work``."""
 
     _supports_check_mode = True
     _supports_async = False
     _requires_connection = False
+
+    def work(self, task_vars: dict, result: dict, ships: ShipVars) -> dict:
+        raise NotImplementedError
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        ships = ShipVars(task_vars, self._templar)
+        try:
+            return self.work(task_vars, result, ships)
+        finally:
+            ships.close()
 
 
 def play_ships(task_vars: dict, *, failed_too: bool = False) -> list[str]:
@@ -55,6 +67,7 @@ class ShipVars:
         self.ssh_keys = {}
         self.hidden = set()
         self.linker = Linker(task_vars)
+        self.clients = {}  # one Docker connection per ship for the whole task (close() closes them)
         self._full = {}
         self._connections = {}
 
@@ -155,8 +168,13 @@ class ShipVars:
         params, no_log = self.params(module, ship, options)
         self.hidden.update(no_log)
         # own_process: this worker process was forked for this task alone and ends with it, so an ssh_key may set its PATH
-        outcome = _module.execute(module, params, check_mode=check_mode, diff=diff, own_process=bool(params.get("ssh_key")))
+        outcome = _module.execute(module, params, check_mode=check_mode, diff=diff, own_process=bool(params.get("ssh_key")), clients=self.clients)
         return remove_values(outcome, no_log) if no_log else outcome
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+        self.clients.clear()
 
     def hide(self, outcome: dict) -> dict:
         """The whole result with every ship's secrets hidden (a message may quote another ship's)."""
