@@ -1,4 +1,5 @@
-"""Plot results.json: wall time against containers, one line per tool (min to median as a band).
+"""Plot results.json: wall time against containers (3 and 6 ships) and against ships (12 ships and more),
+one line per tool (min to median as a band).
 
 Run with a Python that has matplotlib (make bench uses the community venv's):
     bench/.venv-community/bin/python bench/plot.py bench/results/results.json bench/results/results.png
@@ -19,7 +20,9 @@ def main(src: str, dst: str) -> int:
     with open(src) as fh:
         results = json.load(fh)
     rows = [r for r in results["summary"] if "median" in r]
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
+    many = [r for r in rows if int(r["size"].split("x")[0]) >= 12]
+    fig, axes = plt.subplots(1, 2 if many else 1, figsize=(13 if many else 8, 5), dpi=120, squeeze=False)
+    ax = axes[0][0]
     for tool in dict.fromkeys(r["tool"] for r in rows):
         color = None  # one color per tool: filled circles joined for 3 ships, open squares for 6
         for ships, style in ((3, "-o"), (6, "s")):
@@ -40,6 +43,18 @@ def main(src: str, dst: str) -> int:
     ax.set_title(f"pull + stop + clean + start, whole commands\n{m['nproc']} CPUs {m['cpu_model']}, {results['started'][:10]}", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
+    if many:
+        right = axes[0][1]
+        for tool in dict.fromkeys(r["tool"] for r in many):
+            mine = sorted((r for r in many if r["tool"] == tool), key=lambda r: int(r["size"].split("x")[0]))
+            x = [int(r["size"].split("x")[0]) for r in mine]
+            (line,) = right.plot(x, [r["median"] for r in mine], "-o", label=tool, markersize=7)
+            right.vlines(x, [r["min"] for r in mine], [r["median"] for r in mine], color=line.get_color(), alpha=0.5)
+        right.set_xlabel("ships (sizes " + ", ".join(dict.fromkeys(r["size"] for r in many)) + ")")
+        right.set_ylabel("seconds, median (bar down to min)")
+        right.set_title("against ship count", fontsize=9)
+        right.grid(True, alpha=0.3)
+        right.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(dst)
     return 0
