@@ -6,11 +6,8 @@
 
 from __future__ import annotations
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-
 from ansible_collections.maestro.docker.plugins.module_utils import _bluegreen
 from ansible_collections.maestro.docker.plugins.modules.deploy_plan import ARGUMENT_SPEC
-from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
 from ansible_collections.maestro.docker.plugins.plugin_utils._engine import on_every_ship
 from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, play_ships
 
@@ -18,11 +15,10 @@ from ansible_collections.maestro.docker.plugins.plugin_utils._ships import Ships
 class ActionModule(ShipsAction):
     """The blue/green decisions (module_utils/_bluegreen.py: candidates, decide) over what every ship runs."""
 
-    def work(self, task_vars: dict, result: dict, ships: ShipVars) -> dict:
-        validated = ArgumentSpecValidator(ARGUMENT_SPEC).validate(plain(self._task.args))
-        if validated.error_messages:
-            return {**result, "failed": True, "changed": False, "msg": "maestro.docker.deploy_plan: " + "; ".join(validated.error_messages)}
-        args = validated.validated_parameters
+    NAME = "deploy_plan"
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+
+    def work(self, task_vars: dict, result: dict, ships: ShipVars, args: dict) -> dict:
         options = {"port_offset": args["port_offset"], "tag": args["tag"] or None, "check_wait": args["check_wait"]}
         services = set(args["services"])
         specs_by_ship = {}

@@ -9,11 +9,9 @@ from __future__ import annotations
 import time
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.maestro.docker.plugins.module_utils import _bluegreen
 from ansible_collections.maestro.docker.plugins.modules.on_ships import ARGUMENT_SPEC
-from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
 from ansible_collections.maestro.docker.plugins.plugin_utils._engine import on_every_ship
 from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, display, play_ships, ship_diffs
 
@@ -21,11 +19,10 @@ from ansible_collections.maestro.docker.plugins.plugin_utils._ships import Ships
 class ActionModule(ShipsAction):
     """Run a module on every ship of ``ships`` at once, each with its own arguments (plugin_utils/_engine.py)."""
 
-    def work(self, task_vars: dict, result: dict, ships: ShipVars) -> dict:
-        validated = ArgumentSpecValidator(ARGUMENT_SPEC).validate(plain(self._task.args))
-        if validated.error_messages:
-            return {**result, "failed": True, "changed": False, "msg": "maestro.docker.on_ships: " + "; ".join(validated.error_messages)}
-        args = validated.validated_parameters
+    NAME = "on_ships"
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+
+    def work(self, task_vars: dict, result: dict, ships: ShipVars, args: dict) -> dict:
         module, options, label = args["module"], args["options"], args["label"] or args["module"]
         # every ship of the play, also one that failed: the undo of a failed step must reach the ships it acted on
         in_play = set(play_ships(task_vars, failed_too=True))

@@ -6,10 +6,7 @@
 
 from __future__ import annotations
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-
 from ansible_collections.maestro.docker.plugins.modules.run_plan import ARGUMENT_SPEC
-from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
 from ansible_collections.maestro.docker.plugins.plugin_utils._engine import STEP_MODULES, run_steps, step_options
 from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, play_ships, ship_diffs, step_report
 
@@ -17,11 +14,10 @@ from ansible_collections.maestro.docker.plugins.plugin_utils._ships import Ships
 class ActionModule(ShipsAction):
     """Carry out a plan of the ``maestro.docker.plan`` filter: each step on every ship at once (plugin_utils/_engine.py)."""
 
-    def work(self, task_vars: dict, result: dict, ships: ShipVars) -> dict:
-        validated = ArgumentSpecValidator(ARGUMENT_SPEC).validate(plain(self._task.args))
-        if validated.error_messages:
-            return {**result, "failed": True, "changed": False, "msg": "maestro.docker.run_plan: " + "; ".join(validated.error_messages)}
-        args = validated.validated_parameters
+    NAME = "run_plan"
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+
+    def work(self, task_vars: dict, result: dict, ships: ShipVars, args: dict) -> dict:
         plan = args["plan"]
         steps = plan.get("steps")
         if not isinstance(steps, list) or not all(isinstance(s, dict) and s.get("action") in STEP_MODULES and isinstance(s.get("ships"), dict) for s in steps):

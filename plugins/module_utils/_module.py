@@ -13,6 +13,8 @@ plugins run in-process (plugins/plugin_utils/_action.py): same argspec, same cod
 
 from __future__ import annotations
 
+from ansible.module_utils.basic import AnsibleModule
+
 from . import _haproxy, _lock, _proxy, _spec
 from ._docker import CONNECTION_KEYS, DockerFailure, ShipClient, new_module
 from ._instances import PULL, RECREATE, STATES, InstanceBatch
@@ -204,3 +206,9 @@ def module_main(name: str) -> None:
         exception = result.pop("exception", None)
         module.fail_json(msg=msg, exception=exception, **result)
     module.exit_json(**result)
+
+
+def controller_only_main(name: str, argument_spec: dict) -> None:
+    """The main() of an action that runs on the controller only: its options are checked, then it says so."""
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module.fail_json(msg=f"maestro.docker.{name} runs on the controller: it is an action plugin, not a module to run on a host")

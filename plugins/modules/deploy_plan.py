@@ -99,7 +99,7 @@ frontends:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.maestro.docker.plugins.module_utils._module import controller_only_main
 
 # The one declaration of the options: the action plugin (plugins/action/deploy_plan.py), which does the work, validates with it.
 ARGUMENT_SPEC = {
@@ -115,8 +115,7 @@ ARGUMENT_SPEC = {
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="maestro.docker.deploy_plan runs on the controller: it is an action plugin, not a module to run on a host")
+    controller_only_main("deploy_plan", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -95,7 +95,7 @@ failures:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.maestro.docker.plugins.module_utils._module import controller_only_main
 
 # The one declaration of the options: the action plugin (plugins/action/on_ships.py), which does the work, validates with it.
 ARGUMENT_SPEC = {
@@ -113,8 +113,7 @@ ARGUMENT_SPEC = {
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="maestro.docker.on_ships runs on the controller: it is an action plugin, not a module to run on a host")
+    controller_only_main("on_ships", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -37,15 +37,22 @@ class ShipsAction(ActionBase):
     _supports_async = False
     _requires_connection = False
 
-    def work(self, task_vars: dict, result: dict, ships: ShipVars) -> dict:
+    NAME: str = ""
+    ARGUMENT_SPEC: dict = {}
+
+    def work(self, task_vars: dict, result: dict, ships: ShipVars, args: dict) -> dict:
+        """The result, from the validated ``args``."""
         raise NotImplementedError
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
+        validated = ArgumentSpecValidator(self.ARGUMENT_SPEC).validate(plain(self._task.args))
+        if validated.error_messages:
+            return {**result, "failed": True, "changed": False, "msg": f"maestro.docker.{self.NAME}: " + "; ".join(validated.error_messages)}
         ships = ShipVars(task_vars, self._templar)
         try:
-            return self.work(task_vars, result, ships)
+            return self.work(task_vars, result, ships, validated.validated_parameters)
         finally:
             ships.close()
 
