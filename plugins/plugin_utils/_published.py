@@ -61,8 +61,11 @@ class Linker:
     published specs are read, once each per task, and each service's variables are computed once.
     """
 
-    def __init__(self, task_vars: dict):
+    def __init__(self, task_vars: dict, specs_of=None):
+        """``specs_of(ship)``: name -> spec of what the inventory published on that ship; by default read from
+        ``hostvars`` (an engine action passes its own reader, which has read them already)."""
         self.task_vars = task_vars
+        self.specs_of = specs_of or _PublishedSpecs(task_vars).specs_of
         self._links = None
         self._services = None
 
@@ -74,11 +77,10 @@ class Linker:
                     f"instances {', '.join(str(spec.get('name')) for spec in pending)}: add_links needs maestro_services, which the "
                     "maestro.docker.ships inventory publishes"
                 )
-            published = _PublishedSpecs(self.task_vars)
 
             def members(service):
                 placed = (services.get(service) or {}).get("instances") or {}
-                return [published.link_member(name, ship) for name, ship in sorted(placed.items())]
+                return [_link_member(self.specs_of(ship), name, ship) for name, ship in sorted(placed.items())]
 
             self._services = services
             self._links = Links(
@@ -106,8 +108,16 @@ class Linker:
         return result
 
 
+def _link_member(specs: dict, name: str, ship: str) -> tuple:
+    """(name, ship address, ports) of a published instance, what its service's link variables are made of."""
+    spec = specs.get(name)
+    if spec is None:
+        raise AnsibleActionFail(f"instance {name}: not in the maestro_instances of ship {ship}, where maestro_services places it")
+    return name, str(spec.get("ship_ip")), plain(spec.get("ports") or [])
+
+
 class _PublishedSpecs:
-    """The specs the inventory published on each ship, read once per ship."""
+    """The specs the inventory published on each ship, read from ``hostvars`` once per ship (a module task's action)."""
 
     def __init__(self, task_vars: dict):
         self.task_vars = task_vars
@@ -115,26 +125,13 @@ class _PublishedSpecs:
         self.here = task_vars.get("inventory_hostname")
         self._by_ship = {}
 
-    def _specs(self, ship: str) -> dict:
+    def specs_of(self, ship: str) -> dict:
         if ship not in self._by_ship:
             if ship == self.here:
                 found = self.task_vars.get("maestro_instances")
             else:
-                host_vars = self._host_vars(ship)
+                raw_get = getattr(self.hostvars, "raw_get", None)  # the variables as set, not templated: the inventory's are data
+                host_vars = (raw_get(ship) if raw_get else self.hostvars[ship]) if self.hostvars is not None and ship in self.hostvars else None
                 found = host_vars.get("maestro_instances") if isinstance(host_vars, Mapping) else None
             self._by_ship[ship] = {str(spec.get("name")): spec for spec in found or [] if isinstance(spec, Mapping)}
         return self._by_ship[ship]
-
-    def _host_vars(self, ship: str):
-        if self.hostvars is None or ship not in self.hostvars:
-            return None
-        raw_get = getattr(self.hostvars, "raw_get", None)  # the variables as set, not templated: the inventory's are data
-        return raw_get(ship) if raw_get else self.hostvars[ship]
-
-    def link_member(self, name: str, ship: str) -> tuple:
-        """(name, ship address, ports) of a published instance, what its service's link variables are made of."""
-        spec = self._specs(ship).get(name)
-        if spec is None:
-            raise AnsibleActionFail(f"instance {name}: not in the maestro_instances of ship {ship}, where maestro_services places it")
-        ports = plain(spec.get("ports") or [])
-        return name, str(spec.get("ship_ip")), ports

@@ -73,7 +73,7 @@ class ShipVars:
         self._specs = {}
         self.ssh_keys = {}
         self.hidden = set()
-        self.linker = Linker(task_vars)
+        self.linker = Linker(task_vars, self._published_specs)
         self.clients = {}  # one Docker connection per ship for the whole task (close() closes them)
         self._full = {}
         self._connections = {}
@@ -107,6 +107,13 @@ class ShipVars:
         if key not in self._specs:
             self._specs[key] = {str(spec.get("name")): spec for spec in self.value(ship, source) or [] if isinstance(spec, Mapping)}
         return self._specs[key]
+
+    def _published_specs(self, ship: str) -> dict:
+        """What the link variables are made of: a ship's published specs, read once for the whole task."""
+        try:
+            return self.all_specs(ship)
+        except AnsibleActionFail:
+            return {}  # not a host of this inventory: the link member is reported missing, naming the ship
 
     def deploy_specs(self, ship: str) -> dict:
         """name -> spec of what the deploy role deploys on ``ship``: its ``maestro_deploy_instances``, else ``maestro_instances``."""
@@ -157,7 +164,7 @@ class ShipVars:
         key = connection.get("ssh_key")
         if key:
             # ssh_key puts an ssh wrapper first on this process's PATH: one key for every ship of the run
-            self.ssh_keys.setdefault(key, []).append(ship)
+            self.ssh_keys.setdefault(key, set()).add(ship)
             if len(self.ssh_keys) > 1:
                 ships = ", ".join(sorted(s for ships in self.ssh_keys.values() for s in ships))
                 raise AnsibleActionFail(f"ships {ships}: one task takes one ssh_key for all its ssh:// ships, these have {len(self.ssh_keys)}")
