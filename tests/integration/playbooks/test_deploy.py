@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -282,3 +283,26 @@ def test_deploy_puts_a_service_started_by_maestro_start_behind_the_proxy(adopted
     snap = load.stop()
     assert snap.failures == 0 and set(snap.answers) == {"v1"}, snap
     assert "Already deployed as wanted, left alone: web" in adopted.ok("playbooks/deploy.yml")
+
+
+@pytest.fixture(scope="module")
+def secret(fleet, inventory, tmp_path_factory):
+    yield from environment(fleet, inventory, tmp_path_factory.mktemp("secret"), "sc", offset=40)
+
+
+def test_no_secret_value_in_the_output_of_deploys_and_rollback_at_vvvv(secret):
+    """guide_deploy.rst: the steps pass on names and colours, never specs, so no value of a spec's environment is
+    ever a task result or a fact. Deploy, deploy again, a refused release and a rollback, at -vvvv with --diff."""
+    token = f"tok-{secrets.token_hex(8)}"
+    secret.file.write_text(secret.file.read_text().replace("    lifecycle:", f'    env: {{API_TOKEN: "{token}"}}\n    lifecycle:', 1))
+    runs = [
+        secret.play("playbooks/deploy.yml", "-vvvv", "--diff"),
+        secret.play("playbooks/deploy.yml", "-vvvv", "--diff", "-e", "maestro_deploy_tag=v2"),
+        secret.play("playbooks/deploy.yml", "-vvvv", "--diff", "-e", "maestro_deploy_tag=broken"),
+        secret.play("playbooks/rollback.yml", "-vvvv", "--diff"),
+    ]
+    assert [proc.returncode == 0 for proc in runs] == [True, True, False, True], [proc.output[-3000:] for proc in runs]
+    for proc in runs:
+        assert token not in proc.output
+    # the containers have it: it was hidden, not lost
+    assert f"API_TOKEN={token}" in secret.container(f"{secret.name}-{secret.ships[0].name}-a")["Config"]["Env"]
