@@ -188,18 +188,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         for key, value in group_vars.items():
             inventory.set_variable("all", key, value)
 
-        placed = {}
-        for instance in config.instances.values():
-            placed.setdefault(instance.ship, []).append(instance.name)
         for name, ship in sorted(config.ships.items()):
             inventory.add_host(name, group=SHIPS_GROUP)
-            in_start_order = [i for level in config.graph.instance_levels(placed.get(name, [])) for i in level]
             host_vars = {
                 "ansible_connection": "local",
                 "maestro_ship": name,
                 "maestro_ship_ip": ship.ip,
                 "maestro_docker": ship.connection(),
-                "maestro_instances": [config.published_spec(i) for i in in_start_order],
+                "maestro_instances": [config.published_spec(i.name) for i in config.instances_on(name)],
             }
             for key, value in host_vars.items():
                 inventory.set_variable(name, key, value)

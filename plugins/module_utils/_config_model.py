@@ -189,6 +189,7 @@ class Config:
         self.graph: Graph = graph
         self.links: Links = links
         self._full = {}
+        self._placed = None
         for instance in instances.values():
             instance.config = self
 
@@ -261,7 +262,11 @@ class Config:
 
     def instances_on(self, ship: str) -> list[Instance]:
         """Instances placed on a ship, in start order (level, then name)."""
-        names = [i.name for i in self.instances.values() if i.ship == ship]
+        if self._placed is None:  # grouped once: the inventory asks for every ship
+            self._placed = {}
+            for instance in self.instances.values():
+                self._placed.setdefault(instance.ship, []).append(instance.name)
+        names = self._placed.get(ship, [])
         return [self.instances[n] for level in self.graph.instance_levels(names) for n in level]
 
     def deptree(self, things=None, recursive=False) -> str:
