@@ -11,9 +11,9 @@ from ansible_collections.maestro.docker.plugins.module_utils._config_errors impo
 from ansible_collections.maestro.docker.plugins.plugin_utils._published import published_graph
 
 
-def deptree(services, things=None, recursive=False):
+def deptree(hostvars, things=None, recursive=False):
     """Render the requires tree of the services (or of the services of the given things)."""
-    graph = published_graph(services, "deptree")
+    graph = published_graph(hostvars, "deptree")
     try:
         return graph.deptree(things=list(things or []) or None, recursive=bool(recursive))
     except SelectionError as exc:

@@ -14,8 +14,8 @@ from ansible_collections.maestro.docker.plugins.module_utils._config_plan import
 from ansible_collections.maestro.docker.plugins.plugin_utils._published import published_graph
 
 
-def plan(services, command, *, errors="strict", **options):
-    """The plan of ``command`` over the inventory's ``maestro_services`` (see module_utils/_config_plan.py).
+def plan(hostvars, command, *, errors="strict", **options):
+    """The plan of ``command`` over the inventory's ships (``hostvars``: their ``maestro_services``; see module_utils/_config_plan.py).
 
     The plan is made from what the ships inventory published, never from the file again: the plays act on
     exactly the inventory's instances, whatever environment the inventory rendered the file with.
@@ -30,14 +30,14 @@ def plan(services, command, *, errors="strict", **options):
     if errors not in ("strict", "return"):
         raise AnsibleFilterError(f"plan: errors must be strict or return, not {errors!r}")
     try:
-        return _plan(services, command, **options)
+        return _plan(hostvars, command, **options)
     except AnsibleFilterError as exc:
         if errors == "return":
             return {"error": exc.message}
         raise
 
 
-def _plan(services, command, *, with_dependencies=False, ignore_dependencies=False, **options):
+def _plan(hostvars, command, *, with_dependencies=False, ignore_dependencies=False, **options):
     # a list of commands is one plan for them all, run one after the other
     make, name = (make_plan, command) if isinstance(command, str) else (sequence, ", ".join(map(str, command)))
     try:
@@ -45,7 +45,7 @@ def _plan(services, command, *, with_dependencies=False, ignore_dependencies=Fal
         flags = {"with_dependencies": boolean(with_dependencies, strict=True), "ignore_dependencies": boolean(ignore_dependencies, strict=True)}
     except TypeError as exc:
         raise AnsibleFilterError(f"maestro {name}: {exc}") from None
-    graph = published_graph(services, "plan")
+    graph = published_graph(hostvars, "plan")
     try:
         return make(graph, command, **flags, **options)
     except SelectionError as exc:

@@ -26,21 +26,21 @@ description:
     and reach each ship's Docker daemon through the API."
   - "B(Host variables): C(maestro_ship) (name), C(maestro_ship_ip), C(maestro_docker) (how to reach the
     daemon, in community.docker option names: C(docker_host), C(tls), C(validate_certs), C(ca_path),
-    C(client_cert), C(client_key), C(api_version), C(timeout), C(use_ssh_client), C(ssh_key)) and
+    C(client_cert), C(client_key), C(api_version), C(timeout), C(use_ssh_client), C(ssh_key)),
+    C(maestro_services) (the services of the ship's instances, each with C(instances) (the names of its instances
+    on this ship), C(requires) (as declared: direct), C(implied_requires) (the services of its C(volumes_from)
+    sources), C(wants_info) and C(omit); a service without instances is on every ship) and
     C(maestro_instances) (the specs of the instances placed on the ship, in start order; the spec keys are
-    documented in the collection's ships file guide). Each spec is the instance's own, without the link variables
-    of its service and of the services it requires, and says so with C(add_links: true): the collection's modules
-    add them when the spec is used, computed once per service, so that the inventory grows with the ships file
-    and not with the square of a dependency chain."
-  - "B(Groups): C(maestro_ships) holds every ship. C(maestro_service_<service>) holds the ships that run
-    instances of that service; the service name is sanitised for Ansible by replacing every character that
-    is not a letter, digit or underscore with C(_) (C(web-api) becomes C(maestro_service_web_api)).
-    C(maestro_omitted) has the groups of the services marked C(omit) as children."
+    documented in the collection's ships file guide)."
+  - "Everything is published on the ship it belongs to, never on the C(all) group, so that what the inventory holds
+    (and C(ansible-inventory --list) prints, which repeats the group variables on every host) grows with the
+    ships file, not with ships x services. The plays put the estate back together from every ship's
+    C(maestro_services) (the C(maestro.docker.plan) and C(maestro.docker.deptree) filters take C(hostvars)) and
+    do not read the ships file again. Each spec is compact: it leaves out what the ships file left out (the
+    defaults) and the link variables of its service and of the services it requires, and says so with
+    C(add_links: true): the collection's modules put both back when the spec is used, the link variables
+    computed once per service."
   - "B(Group variables) (of the C(all) group): C(maestro_environment) (the top-level C(name)),
-    C(maestro_service_levels) (start order: a list of lists of service names, level 0 first),
-    C(maestro_services) (per service: C(instances) (instance name to ship), C(requires) (as declared: direct),
-    C(implied_requires) (the services of its C(volumes_from) sources), C(wants_info), C(omit); the plays plan
-    from it and do not read the ships file again),
     C(maestro_registries) (as in the file, passwords included: use C(no_log) wherever they are passed on),
     C(maestro_audit), and C(maestro_config_file) (absolute path of the ships file, for information: nothing reads it
     again)."
@@ -114,6 +114,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.template import trust_as_template
 
 from ansible_collections.maestro.docker.plugins.module_utils import _config
+from ansible_collections.maestro.docker.plugins.plugin_utils._published import publish
 
 NATIVE_NAMES = ("maestro.yaml", "maestro.yml")
 NATIVE_SUFFIXES = (".maestro.yaml", ".maestro.yml")
@@ -179,8 +180,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
 
         group_vars = {
             "maestro_environment": config.name,
-            "maestro_service_levels": config.start_levels(),
-            "maestro_services": config.published_services(),
             "maestro_registries": config.registries,
             "maestro_audit": config.audit,
             "maestro_config_file": config_file,
@@ -188,6 +187,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         for key, value in group_vars.items():
             inventory.set_variable("all", key, value)
 
+        published = publish(config)
         for name, ship in sorted(config.ships.items()):
             inventory.add_host(name, group=SHIPS_GROUP)
             host_vars = {
@@ -195,7 +195,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                 "maestro_ship": name,
                 "maestro_ship_ip": ship.ip,
                 "maestro_docker": ship.connection(),
-                "maestro_instances": [config.published_spec(i.name) for i in config.instances_on(name)],
+                **published[name],
             }
             for key, value in host_vars.items():
                 inventory.set_variable(name, key, value)

@@ -159,7 +159,7 @@ class Instance:
 
     ``spec`` is the whole spec of the module docstring: ``own`` with the link variables added to ``env``
     (``Config.links``, once per service) and the service's ``requires``, ``wants_info`` and ``omit``. The
-    inventory publishes ``own`` (:meth:`Config.published_spec`), so that a spec is not copied with the
+    inventory publishes ``own`` (plugin_utils/_published.py), so that a spec is not copied with the
     link variables of every dependency: the plugins add them where the spec is used.
     """
 
@@ -206,28 +206,6 @@ class Config:
             spec["omit"] = self.services[service].omit
             self._full[name] = spec
         return self._full[name]
-
-    def published_spec(self, name: str) -> dict:
-        """What the inventory publishes of an instance: its own spec, marked for the link variables to be added."""
-        return {**self.instances[name].own, "add_links": True}
-
-    def published_services(self) -> dict:
-        """What the inventory publishes of the services (``maestro_services``): enough to plan and to link.
-
-        Per service: ``instances`` (name -> ship, sorted), ``requires`` (declared, direct), ``implied_requires``
-        (the services of its ``volumes_from`` sources), ``wants_info`` and ``omit``. Direct, not transitive, so
-        that its size grows with the file, not with the square of a dependency chain.
-        """
-        return {
-            name: {
-                "instances": {i: self.instances[i].ship for i in service.instances if i in self.instances},
-                "requires": list(service.requires),
-                "implied_requires": list(service.implied_requires),
-                "wants_info": list(self.graph.wants_info[name]),
-                "omit": service.omit,
-            }
-            for name, service in sorted(self.services.items())
-        }
 
     # --- dependency helpers (see _config_graph) ---------------------------------------------------
 

@@ -82,7 +82,7 @@ author:
 EXAMPLES = r"""
 - name: Plan maestro start
   ansible.builtin.set_fact:
-    start_plan: "{{ maestro_services | maestro.docker.plan('start') }}"
+    start_plan: "{{ hostvars | maestro.docker.plan('start') }}"
   run_once: true
 
 - name: Start every instance, dependencies first, on every ship at once

@@ -25,7 +25,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.maestro.docker.plugins.module_utils import _docker, _module
 from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
-from ansible_collections.maestro.docker.plugins.plugin_utils._published import Linker
+from ansible_collections.maestro.docker.plugins.plugin_utils._published import Linker, host_reader
 
 display = Display()
 
@@ -69,23 +69,27 @@ class ShipVars:
         self.task_vars = task_vars
         self.templar = templar
         self.hostvars = task_vars.get("hostvars")
+        self._reader = host_reader(self.hostvars)
         self._vars = {}
         self._specs = {}
         self.ssh_keys = {}
         self.hidden = set()
-        self.linker = Linker(task_vars, self._published_specs)
+        self.linker = Linker(task_vars, self._published_specs, self._read)
         self.clients = {}  # one Docker connection per ship for the whole task (close() closes them)
         self._full = {}
         self._connections = {}
 
+    def _read(self, host: str):
+        """A host's variables as the inventory set them, read once per task; None for a host the inventory lacks."""
+        if host not in self._vars:
+            self._vars[host] = self._reader(host)
+        return self._vars[host]
+
     def _host_vars(self, ship: str) -> dict:
-        if ship not in self._vars:
-            raw_get = getattr(self.hostvars, "raw_get", None)
-            found = raw_get(ship) if raw_get is not None and ship in self.hostvars else None
-            if not isinstance(found, Mapping):
-                raise AnsibleActionFail(f"ship {ship}: not a host of the inventory")
-            self._vars[ship] = found
-        return self._vars[ship]
+        found = self._read(ship)
+        if found is None:
+            raise AnsibleActionFail(f"ship {ship}: not a host of the inventory")
+        return found
 
     def value(self, ship: str, name: str):
         """A variable as that host sees it: set on the host (inventory, host and group vars, facts), else as the play

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.maestro.docker.plugins.plugin_utils._published import complete
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -108,7 +110,7 @@ def test_host_vars(listing, sources):
     db1, web2 = host2["maestro_instances"]
     assert (db1["name"], web2["name"]) == ("db-1", "web-2")  # start order
     assert db1["volumes"] == [{"type": "bind", "source": "/srv/redis", "target": "/data", "mode": "rw"}]
-    assert web2["ports"] == [{"name": "http", "exposed": 8080, "external": 80, "protocol": "tcp", "bind_ip": "0.0.0.0"}]
+    assert web2["ports"] == [{"name": "http", "exposed": 8080, "external": 80}]  # compact: tcp on 0.0.0.0 are put back where it is used
     assert web2["env"]["LOG_LEVEL"] == "debug"
     # the link variables are added where the spec is used (once per service), not copied into the inventory
     assert web2["add_links"] is True
@@ -120,14 +122,8 @@ def test_all_group_vars(listing, sources):
     data = listing[1]
     host1 = data["_meta"]["hostvars"]["host1"]
     assert host1["maestro_environment"] == "demo"
-    assert host1["maestro_service_levels"] == [["db"], ["web"]]
-    assert host1["maestro_services"]["web"] == {
-        "instances": {"web-1": "host1", "web-2": "host2"},
-        "requires": ["db"],
-        "implied_requires": [],
-        "wants_info": [],
-        "omit": False,
-    }
+    assert host1["maestro_services"] == {"web": {"instances": ["web-1"], "requires": ["db"]}}
+    assert "maestro_service_levels" not in host1
     assert host1["maestro_config_file"] == str(sources / "maestro.yaml")
 
 
@@ -181,6 +177,7 @@ def test_fleet_ships_file_with_a_services_file(fleet, tmp_path):
         assert hostvars["maestro_docker"]["docker_host"] == ship.docker_host
         assert hostvars["maestro_docker"]["timeout"] == 30
         [spec] = hostvars["maestro_instances"]
-        assert (spec["name"], spec["ship_ip"], spec["image"], spec["tag"]) == (f"web-{ship.index}", ship.ip, fleet.image("v1"), "v1")
-        assert spec["env"]["CONTAINER_HOST_ADDRESS"] == ship.ip
+        assert (spec["name"], spec["ship_ip"], spec["image"]) == (f"web-{ship.index}", ship.ip, fleet.image("v1"))
+        full = complete(spec)  # what the engine uses: the compact spec completed
+        assert (full["tag"], full["env"]["CONTAINER_HOST_ADDRESS"]) == ("v1", ship.ip)
         assert spec["add_links"] is True and "WEB_INSTANCES" not in spec["env"]

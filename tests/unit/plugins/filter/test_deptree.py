@@ -7,6 +7,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.maestro.docker.plugins.filter.deptree import FilterModule
 from ansible_collections.maestro.docker.plugins.module_utils import _config
+from ansible_collections.maestro.docker.plugins.plugin_utils._published import publish
 
 FILE = """\
 name: t
@@ -21,7 +22,8 @@ services:
 def test_tree_of_one_service_and_recursive(tmp_path):
     path = tmp_path / "maestro.yaml"
     path.write_text(FILE)
-    services = _config.load(str(path), environ={}).published_services()
+    config = _config.load(str(path), environ={})
+    services = publish(config)
     deptree = FilterModule().filters()["deptree"]
     assert deptree(services, things=["web-1"]) == "web\n +- api\n \\- db\n"  # each dependency shown once
     assert deptree(services, things=["web"], recursive=True) == "web\n +- api\n |  \\- db\n \\- db\n"
@@ -30,6 +32,6 @@ def test_tree_of_one_service_and_recursive(tmp_path):
 def test_unknown_thing_and_a_path_are_refused(tmp_path):
     deptree = FilterModule().filters()["deptree"]
     with pytest.raises(AnsibleFilterError, match=r"^maestro deptree: wbe is neither a service nor an instance \(did you mean 'web'\?\)"):
-        deptree({"web": {"instances": {"web-1": "s1"}}}, things=["wbe"])
-    with pytest.raises(AnsibleFilterError, match=r"^deptree: takes maestro_services"):
+        deptree({"s1": {"maestro_services": {"web": {"instances": ["web-1"]}}}}, things=["wbe"])
+    with pytest.raises(AnsibleFilterError, match=r"^deptree: takes hostvars"):
         deptree(str(tmp_path / "maestro.yaml"))

@@ -7,6 +7,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.maestro.docker.plugins.filter.plan import FilterModule
 from ansible_collections.maestro.docker.plugins.module_utils import _config
+from ansible_collections.maestro.docker.plugins.plugin_utils._published import publish
 
 FILE = """\
 name: t
@@ -19,10 +20,11 @@ services:
 
 @pytest.fixture
 def path(tmp_path):
-    """maestro_services as the ships inventory publishes it (the fixture keeps its old name: the filter's input)."""
+    """hostvars as the ships inventory publishes them (the fixture keeps its old name: the filter's input)."""
     path = tmp_path / "maestro.yaml"
     path.write_text(FILE)
-    return _config.load(str(path), environ={}).published_services()
+    config = _config.load(str(path), environ={})
+    return publish(config)
 
 
 def test_restart_plan(path):
@@ -57,10 +59,22 @@ def test_unknown_thing_is_one_line_naming_it(path):
 
 def test_a_path_is_refused_with_the_fix(tmp_path):
     """The file is read once, by the inventory: the filter never loads it again."""
-    with pytest.raises(AnsibleFilterError, match=r"^plan: takes maestro_services, .* not str \(is the inventory a ships file"):
+    with pytest.raises(AnsibleFilterError, match=r"^plan: takes hostvars, the variables of the inventory's ships, not str$"):
         FilterModule().filters()["plan"](str(tmp_path / "maestro.yaml"), "start")
-    with pytest.raises(AnsibleFilterError, match=r"^plan: maestro_services of web is not what the maestro.docker.ships inventory publishes"):
+    with pytest.raises(AnsibleFilterError, match=r"^plan: no host of the inventory has maestro_services: .* or the input is not hostvars$"):
         FilterModule().filters()["plan"]({"web": {"instances": ["web-1"]}}, "start")
+    with pytest.raises(AnsibleFilterError, match=r"^ship s1: its maestro_services of web is not what the maestro.docker.ships inventory publishes$"):
+        FilterModule().filters()["plan"]({"s1": {"maestro_services": {"web": {"instances": {"web-1": "s1"}}}}}, "start")
+
+
+def test_ships_that_disagree_are_named(path):
+    """Hand-written or mixed inventories: two ships claiming one instance, or other requires for one service."""
+    path["s2"]["maestro_services"]["web"]["instances"].append("web-1")
+    with pytest.raises(AnsibleFilterError, match=r"^instance web-1: published on two ships, s1 and s2$"):
+        FilterModule().filters()["plan"](path, "start")
+    path["s2"]["maestro_services"]["web"] = {"instances": ["web-2"], "requires": []}
+    with pytest.raises(AnsibleFilterError, match=r"^service web: ship s2 publishes other requires, wants_info or omit than ship s1$"):
+        FilterModule().filters()["plan"](path, "start")
 
 
 @pytest.mark.parametrize(

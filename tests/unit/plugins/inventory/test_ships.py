@@ -80,7 +80,10 @@ def test_host_vars(plugin, tmp_path):
     assert host2["maestro_ship_ip"] == "10.0.0.12"
     assert host2["maestro_docker"]["docker_host"] == "unix:///run/docker.sock"
     assert [i["name"] for i in host2["maestro_instances"]] == ["db-1", "web-2"]  # start order
+    assert host2["maestro_services"]["web-api"] == {"instances": ["web-2"], "requires": ["db"]}
+    assert sorted(host2["maestro_services"]) == ["db", "web-api"]  # this ship's services only
     assert _vars(plugin, "spare")["maestro_instances"] == []
+    assert _vars(plugin, "spare")["maestro_services"] == {}
 
 
 def test_specs_are_published_without_link_variables(plugin, tmp_path):
@@ -105,14 +108,8 @@ def test_group_vars_on_all(plugin, tmp_path):
     plugin._populate(plugin.config, str(tmp_path / "maestro.yaml"))
     all_vars = plugin.inventory.groups["all"].get_vars()
     assert all_vars["maestro_environment"] == "demo"
-    assert all_vars["maestro_service_levels"] == [["db", "debug-tools"], ["web-api"]]
-    assert all_vars["maestro_services"]["web-api"] == {
-        "instances": {"web-1": "host1", "web-2": "host2"},
-        "requires": ["db"],
-        "implied_requires": [],
-        "wants_info": [],
-        "omit": False,
-    }
+    # nothing that grows with the services is on the all group (ansible-inventory --list repeats it on every host)
+    assert not {"maestro_services", "maestro_instances", "maestro_service_levels"} & set(all_vars)
     assert all_vars["maestro_registries"]["corp"]["password"] == "pw"
     assert all_vars["maestro_audit"] == []
     assert all_vars["maestro_config_file"] == str(tmp_path / "maestro.yaml")

@@ -13,7 +13,7 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.maestro.docker.plugins.module_utils import _config
 from ansible_collections.maestro.docker.plugins.module_utils._config_plan import plan
-from ansible_collections.maestro.docker.plugins.plugin_utils._published import add_links, published_graph
+from ansible_collections.maestro.docker.plugins.plugin_utils._published import SPEC_DEFAULTS, add_links, compact, complete, estate, publish, published_graph
 
 # requires (declared, transitive through api), wants_info, volumes_from (ordering, no links), a service
 # without instances, peers on two ships, a random host port (no _PORT variable)
@@ -40,10 +40,53 @@ def config(tmp_path):
 
 
 def published(config):
-    """task_vars as a play on each ship sees them: maestro_services, and every ship's maestro_instances in hostvars."""
-    on_ship = {ship: [config.published_spec(i.name) for i in config.instances.values() if i.ship == ship] for ship in config.ships}
-    hostvars = {ship: {"maestro_instances": specs} for ship, specs in on_ship.items()}
-    return {ship: {"maestro_services": config.published_services(), "hostvars": hostvars, "inventory_hostname": ship, **hostvars[ship]} for ship in on_ship}
+    """task_vars as a play on each ship sees them: every ship's maestro_services and maestro_instances in hostvars."""
+    hostvars = publish(config)
+    return {ship: {"hostvars": hostvars, "inventory_hostname": ship, **hostvars[ship]} for ship in config.ships}
+
+
+def test_each_ship_publishes_its_own_services_and_compact_specs(config):
+    """What a ship carries grows with its instances: its services (and those without instances), its specs, compact."""
+    s3 = publish(config)["s3"]
+    assert sorted(s3["maestro_services"]) == ["api", "data", "metrics", "web"]
+    assert s3["maestro_services"]["web"] == {"instances": ["web-2"], "requires": ["api"], "wants_info": ["metrics"]}  # nothing empty
+    assert s3["maestro_services"]["metrics"]["instances"] == []  # on every ship: a chain through it is kept
+    assert "metrics" in publish(config)["s1"]["maestro_services"]
+    data1 = next(spec for spec in s3["maestro_instances"] if spec["name"] == "data-1")
+    assert sorted(data1) == ["add_links", "env", "environment", "image", "name", "service", "ship", "ship_ip"]
+    assert data1["env"] == {}  # the injected variables are put back where the spec is used
+    api1 = next(spec for spec in publish(config)["s2"]["maestro_instances"] if spec["name"] == "api-1")
+    assert api1["ports"] == [{"name": "http", "exposed": 8080, "external": 80}, {"name": "debug", "exposed": 9000, "external": None}]
+
+
+def test_compact_and_complete_are_inverse_for_every_key(config):
+    """SPEC_DEFAULTS holds what the loader sets for every key the file leaves out: nothing else is dropped."""
+    for instance in config.instances.values():
+        assert complete(compact(instance.own)) == instance.own, instance.name
+    data1 = config.instances["data-1"].own
+    assert set(data1) - set(compact(data1)) == {*SPEC_DEFAULTS, "hostname", "repository", "tag"}  # defaults and derived keys only
+    assert {key: data1[key] for key in SPEC_DEFAULTS} == SPEC_DEFAULTS
+    no_hostname = {**data1, "network_mode": "host", "hostname": None}
+    assert compact(no_hostname)["network_mode"] == "host" and "hostname" not in compact(no_hostname)
+    assert complete(compact(no_hostname)) == no_hostname
+    first, second = complete({"name": "x"}), complete({"name": "y"})
+    first["cap_add"].append("NET_ADMIN")
+    assert second["cap_add"] == [] and SPEC_DEFAULTS["cap_add"] == []  # no default shared between specs
+
+
+def test_the_estate_is_the_loaders(config):
+    """Put back together from every ship, the services are what the loader has: instances, requires, wants_info, omit."""
+    services = estate(publish(config))
+    assert services["web"] == {
+        "instances": {"web-1": "s1", "web-2": "s3"},
+        "requires": ["api"],
+        "implied_requires": [],
+        "wants_info": ["metrics"],
+        "omit": False,
+    }
+    assert services["api"]["implied_requires"] == ["data"]
+    assert services["metrics"]["instances"] == {}
+    assert sorted(services) == sorted(config.services)
 
 
 def test_specs_completed_from_the_published_model_are_the_loaders(config):
@@ -68,15 +111,15 @@ def test_specs_without_add_links_pass_as_they_are(config):
 def test_add_links_names_what_is_missing(config):
     task_vars = published(config)["s1"]
     spec = task_vars["maestro_instances"][0]
-    with pytest.raises(AnsibleActionFail, match=r"add_links needs maestro_services"):
+    with pytest.raises(AnsibleActionFail, match=r"add_links needs the maestro_services of the inventory's ships"):
         add_links([spec], {})
-    del task_vars["hostvars"]["s2"]
-    with pytest.raises(AnsibleActionFail, match=r"^instance db-2: not in the maestro_instances of ship s2, where maestro_services places it"):
+    task_vars["hostvars"]["s2"] = {"maestro_services": task_vars["hostvars"]["s2"]["maestro_services"]}
+    with pytest.raises(AnsibleActionFail, match=r"^instance db-2: not in the maestro_instances of ship s2, where its maestro_services places it"):
         add_links([spec], task_vars)
 
 
 def test_the_published_graph_plans_as_the_loader(config):
-    graph = published_graph(config.published_services(), "plan")
+    graph = published_graph(publish(config), "plan")
     for command in ("start", "stop", "restart", "status", "pull", "clean"):
         assert plan(graph, command) == plan(config, command), command
     assert plan(graph, "start", things="web", with_dependencies=True)["levels"] == [
