@@ -20,6 +20,7 @@ help:
 	@echo "make fleet       start the local fleet of ships (SHIPS=$(SHIPS)); reuses a running one"
 	@echo "make fleet-down  remove everything the fleet made"
 	@echo "make lint | unit | integration | molecule | sanity   one part of make test"
+	@echo "make docs        regenerate the ships file key reference from the loader's schema"
 	@echo "make bench       benchmark against maestro-ng, community.docker and the floor (BENCH_SHIPS=$(BENCH_SHIPS) ships; not part of make test)"
 
 ## System packages (Debian), installed only when a command is missing.
@@ -94,6 +95,11 @@ MOLECULE_STATE := $(CURDIR)/.cache/molecule
 molecule: deps venv
 	rm -rf $(MOLECULE_STATE)
 	MOLECULE_EPHEMERAL_DIRECTORY=$(MOLECULE_STATE) molecule test --all
+
+## The ships file key reference, generated from the loader's schema (a unit test fails when it is stale).
+.PHONY: docs
+docs: venv
+	PYTHONPATH=.collections $(PY) docs/tools/ships_file_reference.py > docs/docsite/rst/ships_file_reference.rst
 
 ## The main job on the local fleet: demo/web v1 behind the proxy, blue/green to v2 under load, the broken
 ## image refused, rollback to v1, and a summary table (demo/run.py; logs in .build/demo/).

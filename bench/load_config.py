@@ -19,7 +19,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".collections"))
 
-from ansible_collections.maestro.docker.plugins.module_utils import _config  # noqa: E402
+from ansible_collections.maestro.docker.plugins.plugin_utils import _config  # noqa: E402
 
 
 def generate(services=200, per_service=5, ships=50, jinja=False) -> str:

@@ -40,7 +40,9 @@ for _path in (REPO / ".collections", REPO):
         sys.path.insert(0, str(_path))
 
 # pylint: disable=wrong-import-position
-from ansible_collections.maestro.docker.plugins.module_utils import _lock, _proxy, _spec  # noqa: E402
+from ansible_collections.maestro.docker.plugins.module_utils._docker import lock as _lock  # noqa: E402
+from ansible_collections.maestro.docker.plugins.module_utils._docker import proxy as _proxy  # noqa: E402
+from ansible_collections.maestro.docker.plugins.module_utils._docker import spec as _spec  # noqa: E402
 from tests.fleet.fleet import Fleet, FleetError  # noqa: E402
 from tests.fleet.load import Load, Snapshot  # noqa: E402
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.maestro.docker.plugins.module_utils import _audit
+from ansible_collections.maestro.docker.plugins.module_utils._docker import audit as _audit
 from ansible_collections.maestro.docker.plugins.plugin_utils._action import InProcessModuleAction
 
 

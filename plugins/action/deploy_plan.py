@@ -6,14 +6,14 @@
 
 from __future__ import annotations
 
-from ansible_collections.maestro.docker.plugins.module_utils import _bluegreen
 from ansible_collections.maestro.docker.plugins.modules.deploy_plan import ARGUMENT_SPEC
+from ansible_collections.maestro.docker.plugins.plugin_utils import _bluegreen
 from ansible_collections.maestro.docker.plugins.plugin_utils._engine import on_every_ship
 from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, play_ships
 
 
 class ActionModule(ShipsAction):
-    """The blue/green decisions (module_utils/_bluegreen.py: candidates, decide) over what every ship runs."""
+    """The blue/green decisions (plugin_utils/_bluegreen.py: candidates, decide) over what every ship runs."""
 
     NAME = "deploy_plan"
     ARGUMENT_SPEC = ARGUMENT_SPEC

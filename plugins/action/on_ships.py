@@ -10,8 +10,8 @@ import time
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.maestro.docker.plugins.module_utils import _bluegreen
 from ansible_collections.maestro.docker.plugins.modules.on_ships import ARGUMENT_SPEC
+from ansible_collections.maestro.docker.plugins.plugin_utils import _bluegreen
 from ansible_collections.maestro.docker.plugins.plugin_utils._engine import on_every_ship
 from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, display, play_ships, ship_diffs
 

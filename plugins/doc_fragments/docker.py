@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-# The options documented here are implemented once, by DOCKER_COMMON_ARGS in plugins/module_utils/_docker.py.
+# The options documented here are implemented once, by DOCKER_COMMON_ARGS in plugins/module_utils/_docker/client.py.
 
 from __future__ import annotations
 

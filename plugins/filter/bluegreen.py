@@ -1,13 +1,13 @@
 # Copyright (c) maestro.docker contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Filters of the blue/green role: colour specs, proxy backends, the colour plan (module_utils/_bluegreen.py)."""
+"""Filters of the blue/green role: colour specs, proxy backends, the colour plan (plugin_utils/_bluegreen.py)."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.maestro.docker.plugins.module_utils import _bluegreen
+from ansible_collections.maestro.docker.plugins.plugin_utils import _bluegreen
 from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.maestro.docker.plugins.module_utils._config_errors import SelectionError
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.errors import SelectionError
 from ansible_collections.maestro.docker.plugins.plugin_utils._published import published_graph
 
 

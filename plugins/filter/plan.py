@@ -8,21 +8,21 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.maestro.docker.plugins.module_utils._config_errors import SelectionError
-from ansible_collections.maestro.docker.plugins.module_utils._config_plan import plan as make_plan
-from ansible_collections.maestro.docker.plugins.module_utils._config_plan import sequence
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.errors import SelectionError
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.plan import plan as make_plan
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.plan import sequence
 from ansible_collections.maestro.docker.plugins.plugin_utils._published import published_graph
 
 
 def plan(hostvars, command, *, errors="strict", **options):
-    """The plan of ``command`` over the inventory's ships (``hostvars``: their ``maestro_services``; see module_utils/_config_plan.py).
+    """The plan of ``command`` over the inventory's ships (``hostvars``: their ``maestro_services``; see plugin_utils/_config/plan.py).
 
     The plan is made from what the ships inventory published, never from the file again: the plays act on
     exactly the inventory's instances, whatever environment the inventory rendered the file with.
 
-    A list of commands is one plan for them all, run one after the other (``_config_plan.sequence``).
+    A list of commands is one plan for them all, run one after the other (``_config.plan.sequence``).
 
-    ``options`` are those of ``_config_plan.plan``: things, with_dependencies, ignore_dependencies,
+    ``options`` are those of ``_config.plan.plan``: things, with_dependencies, ignore_dependencies,
     ship_filter, container_filter, concurrency, only. ``errors="return"`` returns ``{"error": message}``
     instead of raising, so that a playbook can fail with the message alone rather than with the
     templating error wrapped around it.

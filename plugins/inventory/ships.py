@@ -113,7 +113,7 @@ from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.template import trust_as_template
 
-from ansible_collections.maestro.docker.plugins.module_utils import _config
+from ansible_collections.maestro.docker.plugins.plugin_utils import _config
 from ansible_collections.maestro.docker.plugins.plugin_utils._published import publish
 
 NATIVE_NAMES = ("maestro.yaml", "maestro.yml")

@@ -166,7 +166,7 @@ sent:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.maestro.docker.plugins.module_utils._audit import ARGUMENT_SPEC, run
+from ansible_collections.maestro.docker.plugins.module_utils._docker.audit import ARGUMENT_SPEC, run
 
 
 def main():

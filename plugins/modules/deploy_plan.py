@@ -99,7 +99,7 @@ frontends:
   elements: dict
 """
 
-from ansible_collections.maestro.docker.plugins.module_utils._module import controller_only_main
+from ansible_collections.maestro.docker.plugins.module_utils._docker.runner import controller_only_main
 
 # The one declaration of the options: the action plugin (plugins/action/deploy_plan.py), which does the work, validates with it.
 ARGUMENT_SPEC = {

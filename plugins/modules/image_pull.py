@@ -112,7 +112,7 @@ images:
       returned: when it failed
 """
 
-from ansible_collections.maestro.docker.plugins.module_utils._module import module_main
+from ansible_collections.maestro.docker.plugins.module_utils._docker.runner import module_main
 
 
 def main():

@@ -115,7 +115,7 @@ instances:
       returned: when it exists
 """
 
-from ansible_collections.maestro.docker.plugins.module_utils._module import module_main
+from ansible_collections.maestro.docker.plugins.module_utils._docker.runner import module_main
 
 
 def main():

@@ -61,7 +61,7 @@ instances:
       returned: success
 """
 
-from ansible_collections.maestro.docker.plugins.module_utils._module import module_main
+from ansible_collections.maestro.docker.plugins.module_utils._docker.runner import module_main
 
 
 def main():

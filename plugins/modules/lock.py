@@ -152,7 +152,7 @@ holder:
   type: dict
 """
 
-from ansible_collections.maestro.docker.plugins.module_utils._module import module_main
+from ansible_collections.maestro.docker.plugins.module_utils._docker.runner import module_main
 
 
 def main():

@@ -95,7 +95,7 @@ failures:
   type: dict
 """
 
-from ansible_collections.maestro.docker.plugins.module_utils._module import controller_only_main
+from ansible_collections.maestro.docker.plugins.module_utils._docker.runner import controller_only_main
 
 # The one declaration of the options: the action plugin (plugins/action/on_ships.py), which does the work, validates with it.
 ARGUMENT_SPEC = {

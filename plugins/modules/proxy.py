@@ -282,7 +282,7 @@ actions:
   elements: str
 """
 
-from ansible_collections.maestro.docker.plugins.module_utils._module import module_main
+from ansible_collections.maestro.docker.plugins.module_utils._docker.runner import module_main
 
 
 def main():

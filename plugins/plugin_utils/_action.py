@@ -25,7 +25,8 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.maestro.docker.plugins.module_utils import _docker, _module
+from ansible_collections.maestro.docker.plugins.module_utils._docker import client as _docker
+from ansible_collections.maestro.docker.plugins.module_utils._docker import runner as _module
 from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
 from ansible_collections.maestro.docker.plugins.plugin_utils._published import ADD_LINKS, add_links
 

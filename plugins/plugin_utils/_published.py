@@ -30,10 +30,10 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleActionFail, AnsibleFilterError
 
-from ansible_collections.maestro.docker.plugins.module_utils._config_env import Links
-from ansible_collections.maestro.docker.plugins.module_utils._config_graph import Graph
-from ansible_collections.maestro.docker.plugins.module_utils._config_ports import DEFAULT_BIND_IP, DEFAULT_PROTOCOL
-from ansible_collections.maestro.docker.plugins.module_utils._config_values import split_image
+from ansible_collections.maestro.docker.plugins.module_utils._docker.ports import DEFAULT_BIND_IP, DEFAULT_PROTOCOL
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.env import Links
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.graph import Graph
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.values import split_image
 from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
 
 ADD_LINKS = "add_links"

@@ -23,7 +23,8 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.maestro.docker.plugins.module_utils import _docker, _module
+from ansible_collections.maestro.docker.plugins.module_utils._docker import client as _docker
+from ansible_collections.maestro.docker.plugins.module_utils._docker import runner as _module
 from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
 from ansible_collections.maestro.docker.plugins.plugin_utils._published import Linker, host_reader
 

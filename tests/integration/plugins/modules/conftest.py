@@ -7,7 +7,8 @@ import secrets
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.maestro.docker.plugins.module_utils import _docker, _module
+from ansible_collections.maestro.docker.plugins.module_utils._docker import client as _docker
+from ansible_collections.maestro.docker.plugins.module_utils._docker import runner as _module
 
 
 def run_module(name: str, ship, args: dict, check_mode: bool = False) -> dict:

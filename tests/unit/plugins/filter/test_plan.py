@@ -1,4 +1,4 @@
-"""The plan filter over what the inventory publishes of a real file (the planning itself is tested in test__config_plan)."""
+"""The plan filter over what the inventory publishes of a real file (the planning itself is tested in plugin_utils/_config/test_plan.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.maestro.docker.plugins.filter.plan import FilterModule
-from ansible_collections.maestro.docker.plugins.module_utils import _config
+from ansible_collections.maestro.docker.plugins.plugin_utils import _config
 from ansible_collections.maestro.docker.plugins.plugin_utils._published import publish
 
 FILE = """\

@@ -13,7 +13,7 @@ from ansible.inventory.data import InventoryData
 from ansible.template import is_trusted_as_template, trust_as_template
 
 from ansible_collections.maestro.docker.plugins.inventory.ships import InventoryModule, is_config_file, is_native_file, service_group
-from ansible_collections.maestro.docker.plugins.module_utils import _config
+from ansible_collections.maestro.docker.plugins.plugin_utils import _config
 
 SHIPS = textwrap.dedent(
     """\

@@ -11,8 +11,8 @@ import textwrap
 import pytest
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.maestro.docker.plugins.module_utils import _config
-from ansible_collections.maestro.docker.plugins.module_utils._config_plan import plan
+from ansible_collections.maestro.docker.plugins.plugin_utils import _config
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.plan import plan
 from ansible_collections.maestro.docker.plugins.plugin_utils._published import SPEC_DEFAULTS, add_links, compact, complete, estate, publish, published_graph
 
 # requires (declared, transitive through api), wants_info, volumes_from (ordering, no links), a service

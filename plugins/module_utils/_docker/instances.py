@@ -1,0 +1,414 @@
+# Copyright (c) maestro.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""Acting on a batch of instances on one ship: converge, clean, info, checks, logs.
+
+Every operation reads the current state once per instance, decides (diff first), acts only
+outside check mode, and runs the instances of the batch concurrently in threads. Each instance
+gets its own result; when some fail, :class:`BatchFailure` carries the results of all of them, so
+the caller reports what was done before the failure. Nothing here imports AnsibleModule: an
+action plugin can run the same code in-process.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from ansible_collections.maestro.docker.plugins.module_utils._docker import lifecycle as _lifecycle
+from ansible_collections.maestro.docker.plugins.module_utils._docker import ports as _ports
+from ansible_collections.maestro.docker.plugins.module_utils._docker import spec as _spec
+from ansible_collections.maestro.docker.plugins.module_utils._docker.client import BatchFailure, DockerFailure
+from ansible_collections.maestro.docker.plugins.module_utils._docker.registry import Puller, image_summary, registry_passwords, split_ref
+
+STATES = ("started", "stopped", "present", "absent")
+RECREATE = ("never", "stopped", "changed", "always")
+PULL = ("missing", "always", "never")
+
+
+def _managed(container: dict) -> bool:
+    return ((container.get("Config") or {}).get("Labels") or {}).get(_spec.LABEL_MANAGED) == "true"
+
+
+def _running(container: dict | None) -> bool:
+    return bool(container and container["State"].get("Running"))
+
+
+def _status(container: dict | None) -> str:
+    if not container:
+        return "absent"
+    return "running" if _running(container) else "stopped"
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text or text.startswith("0001-"):
+        return None
+    text = re.sub(r"\.(\d{6})\d*", r".\1", text.replace("Z", "+00:00"))
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def rename_refusal(source: dict | None, target_name: str, target: dict | None) -> str | None:
+    """Why the container ``source`` must not be renamed to ``target_name`` (None when it may be)."""
+    if source is None:
+        return None
+    if not _managed(source):
+        return f"it has no {_spec.LABEL_MANAGED}=true label; it is left untouched"
+    if _running(source):
+        return "it is running; rename parks stopped containers only"
+    if target is not None:
+        return f"the name {target_name} is taken by container {target['Id'][:12]}; remove that container first"
+    return None
+
+
+class InstanceBatch:
+    """The instances given to one module call, all on the ship ``client`` talks to."""
+
+    def __init__(self, client, specs: list[dict], *, check_mode: bool = False, registries: dict | None = None, concurrency: int | None = None):
+        self.client = client
+        self.check_mode = check_mode
+        self.specs = [_spec.fill_defaults(s) for s in specs]
+        names = [s["name"] for s in self.specs]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise DockerFailure("reading instance specs", None, client.ship, f"instance names given more than once: {', '.join(dupes)}")
+        self.puller = Puller(client, registries, check_mode)
+        # image inspections shared by the batch: ref -> (inspect or None, made after the ref's pull)
+        self._images: dict[str, tuple[dict | None, bool]] = {}
+        self._image_locks: dict[str, threading.Lock] = {}
+        self._image_guard = threading.Lock()
+        self.concurrency = concurrency or max(len(self.specs), 1)
+        self.secrets = sorted({v for s in self.specs for v in _spec.secret_values(s)} | set(registry_passwords(registries)), key=len, reverse=True)
+
+    # ---- batch machinery ---------------------------------------------------------------------
+    def _each(self, work) -> dict:
+        """Run work(spec, result) for every spec concurrently; collect results; raise BatchFailure."""
+        results = [{"name": s["name"], "service": s.get("service"), "ship": self.client.ship, "changed": False, "actions": []} for s in self.specs]
+        failures: list[DockerFailure | None] = [None] * len(self.specs)
+
+        def one(index: int) -> None:
+            spec, result = self.specs[index], results[index]
+            try:
+                work(spec, result)
+            except DockerFailure as exc:
+                failures[index] = exc
+            except _spec.SpecError as exc:
+                failures[index] = DockerFailure("reading spec of instance", spec["name"], self.client.ship, exc)
+            except _lifecycle.CheckFailed as exc:
+                failures[index] = DockerFailure(
+                    f"passing the {result.get('_checks', '')} lifecycle checks of instance".replace("  ", " "), spec["name"], self.client.ship, exc
+                )
+            failure = failures[index]
+            if failure is not None and spec["name"] not in str(failure):
+                # e.g. a pull: name the instance it was for, so every failure names ship, instance and cause
+                failures[index] = DockerFailure(failure.doing, f"{failure.obj} for instance {spec['name']}", failure.ship, failure.cause, failure.tb)
+            if failures[index] is not None:
+                result["failed"] = True
+                result["msg"] = str(failures[index])
+            result.pop("_checks", None)
+
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, 32)) as pool:
+            list(pool.map(one, range(len(self.specs))))
+        out = {"changed": any(r["changed"] for r in results), "instances": _spec.mask_value(results, self.secrets)}
+        failed = [f for f in failures if f is not None]
+        if failed:
+            masked = [DockerFailure(f.doing, f.obj, f.ship, _spec.mask_value(f.cause, self.secrets), f.tb) for f in failed]
+            raise BatchFailure(masked, out)
+        return out
+
+    def _inspect_managed(self, spec: dict) -> dict | None:
+        container = self.client.inspect_container(spec["name"])
+        if container and not _managed(container):
+            raise DockerFailure(
+                "managing container",
+                spec["name"],
+                self.client.ship,
+                f"the name is held by container {container['Id'][:12]} that has no {_spec.LABEL_MANAGED}=true label; it is left untouched",
+            )
+        return container
+
+    def _checks(self, spec: dict, result: dict, state: str, enabled: bool) -> None:
+        if not enabled or not _lifecycle.checks_for(spec, state):
+            return
+        result["_checks"] = state
+        result.setdefault("checks", []).extend(_lifecycle.run_checks(self.client, spec, state, self.check_mode))
+        result.pop("_checks", None)
+
+    def _act(self, result: dict, action: str, func=None, *args) -> None:
+        """Do it (outside check mode), then record it: a failed step is not reported as done."""
+        if not self.check_mode and func is not None:
+            func(*args)
+        result["actions"].append(action)
+        result["changed"] = True
+
+    def _stop(self, spec: dict, result: dict, *, kill: bool, stop_timeout: int | None, checks: bool) -> None:
+        if not kill:
+            self._checks(spec, result, "pre-stop", checks)
+        if kill:
+            self._act(result, "killed", self.client.kill, spec["name"])
+            if not self.check_mode:
+                self._wait_down(spec)
+        else:
+            timeout = stop_timeout if stop_timeout is not None else spec["stop_timeout"]
+            self._act(result, "stopped", self.client.stop, spec["name"], int(timeout))
+        if not self.check_mode:
+            self._checks(spec, result, "stopped", checks)
+
+    def _wait_down(self, spec: dict, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _running(self.client.inspect_container(spec["name"])):
+            time.sleep(0.1)
+
+    # ---- converge ----------------------------------------------------------------------------
+    def converge(self, *, state="started", recreate="never", pull="missing", kill=False, stop_timeout=None, checks=True) -> dict:
+        # Lifecycle checks accompany real starts and stops: in check mode nothing starts or stops.
+        opts = {"state": state, "recreate": recreate, "pull": pull, "kill": kill, "stop_timeout": stop_timeout, "checks": checks and not self.check_mode}
+
+        def work(spec: dict, result: dict) -> None:
+            self._converge_one(spec, result, **opts)
+
+        return self._each(work)
+
+    def _image(self, spec: dict, pull: str, needed: bool) -> tuple[dict | None, dict | None]:
+        """(image inspect or None, pull result or None) for spec's image, pulling per the policy."""
+        ref = spec["image"]
+        if pull == "always":
+            pulled = self.puller.pull(ref, "always")
+        elif pull == "missing" and needed:
+            pulled = self.puller.pull(ref, "missing")
+        else:
+            pulled = None
+        return self._inspect_image(ref, after_pull=pulled is not None), pulled
+
+    def _inspect_image(self, ref: str, after_pull: bool) -> dict | None:
+        """Inspect ref once per batch (30 instances of one image on a ship: one call, not 30).
+
+        An inspection made before the ref's pull is made again by the first instance that pulled it.
+        """
+        with self._image_guard:
+            lock = self._image_locks.setdefault(ref, threading.Lock())
+        with lock:
+            known = self._images.get(ref)
+            if known is None or (after_pull and not known[1]):
+                self._images[ref] = (self.client.inspect_image(ref), after_pull)
+            return self._images[ref][0]
+
+    def _converge_one(self, spec, result, *, state, recreate, pull, kill, stop_timeout, checks) -> None:
+        name = spec["name"]
+        container = self._inspect_managed(spec)
+        before = self._summary(spec, container)
+        result["status_before"] = before["status"]
+        drift: list[dict] = []
+        if state in ("absent", "stopped"):
+            if _running(container):
+                self._stop(spec, result, kill=kill, stop_timeout=stop_timeout, checks=checks)
+            if state == "absent" and container:
+                self._act(result, "removed", self.client.remove, name)
+            result["status"] = "absent" if state == "absent" else ("stopped" if container else "absent")
+            result["diff"] = {"before": before, "after": {**before, "status": result["status"]}}
+            return
+
+        running = _running(container)
+        may_recreate = container is None or not running or recreate in ("changed", "always")
+        # stopped: maestro start without --reuse, a stopped container is replaced by a fresh one
+        renew = container is not None and not running and recreate == "stopped"
+        image, pulled = self._image(spec, pull, needed=may_recreate)
+        if pulled and pulled["changed"]:
+            result["changed"] = True
+            result["actions"].append(pulled["action"])
+        config = _spec.container_config(spec)
+        if container:
+            drift = _spec.compare(spec, container)
+            want_id = (image or {}).get("Id")
+            if pulled and pulled["changed"] and self.check_mode:
+                want_id = "unknown"
+            if image is None and not (pulled and pulled["changed"]):
+                if pull == "never" and may_recreate:
+                    raise DockerFailure("finding image", spec["image"], self.client.ship, "the image is not on the ship and pull is never")
+                drift.append({"option": "image", "path": "Image", "wanted": f"{spec['image']} (not on the ship)", "actual": container.get("Image")})
+            elif want_id and want_id != container.get("Image"):
+                drift.append({"option": "image", "path": "Image", "wanted": f"{spec['image']} ({want_id[:19]})", "actual": container.get("Image", "")[:19]})
+        result["drift"] = [d["option"] for d in drift]
+        if image is None and not self.check_mode and (container is None or may_recreate and (drift or renew or recreate == "always")):
+            raise DockerFailure(
+                "finding image", spec["image"], self.client.ship, "the image is not on the ship" + (" and pull is never" if pull == "never" else "")
+            )
+
+        do_create = container is None or recreate == "always" or renew or (bool(drift) and (recreate == "changed" or not running))
+        was_running = running
+        if state == "started" and not running:
+            self._checks(spec, result, "pre-start", checks)
+        if do_create:
+            if container is not None:
+                if running:
+                    self._stop(spec, result, kill=kill, stop_timeout=stop_timeout, checks=checks)
+                self._act(result, "removed", self.client.remove, name)
+            self._act(result, "recreated" if container else "created", self._create, name, config, spec)
+            running = False
+        # present keeps a running container running, also across a recreation
+        if (state == "started" or (state == "present" and was_running)) and not running:
+            self._act(result, "started", self._start, spec)
+            if not self.check_mode:
+                self._checks(spec, result, "running", checks)
+            running = True
+        result["status"] = "running" if running else ("stopped" if do_create or container else "absent")
+        after = dict(before, status=result["status"])
+        if do_create:
+            after.update(image=spec["image"], image_id=(image or {}).get("Id", "unknown"))
+        masked = _spec.mask_drift(drift, spec)
+        # before: the drifted values the container has; after: the wanted values once recreated,
+        # or the same drift again when the container is left alone (recreate=never on a running one).
+        before["drift"] = {d["option"]: d["actual"] for d in masked}
+        after["drift"] = {} if do_create else dict(before["drift"])
+        if do_create:
+            after["config"] = {d["option"]: d["wanted"] for d in masked}
+        result["drift_detail"] = masked
+        result["diff"] = {"before": before, "after": after}
+
+    def _create(self, name: str, config: dict, spec: dict) -> None:
+        self.client.create(name, config)
+        for network in spec.get("networks") or []:
+            self.client.connect_network(name, network["name"], network.get("aliases"))
+
+    def _start(self, spec: dict) -> None:
+        name = spec["name"]
+        self.client.start(name)
+        deadline = time.monotonic() + 5
+        while True:
+            container = self.client.inspect_container(name)
+            if _running(container):
+                return
+            if container and container["State"].get("Status") in ("exited", "dead") or time.monotonic() > deadline:
+                code = (container or {}).get("State", {}).get("ExitCode")
+                tail = self.client.logs(name, 5).strip().replace("\n", " | ")
+                raise DockerFailure("starting container", name, self.client.ship, f"it exited at once with status {code}: {tail or '(no output)'}")
+            time.sleep(0.2)
+
+    def _summary(self, spec: dict, container: dict | None) -> dict:
+        if not container:
+            return {"status": "absent"}
+        return {"status": _status(container), "image": container["Config"].get("Image"), "image_id": container.get("Image")}
+
+    # ---- clean -------------------------------------------------------------------------------
+    def clean(self) -> dict:
+        """maestro clean: remove stopped instances with their anonymous volumes; running ones are skipped."""
+
+        def work(spec: dict, result: dict) -> None:
+            container = self._inspect_managed(spec)
+            result["status_before"] = _status(container)
+            if container is None:
+                result["status"] = "absent"
+            elif _running(container):
+                result.update(status="running", skipped=True)
+            else:
+                self._act(result, "removed", self.client.remove, spec["name"])
+                result["status"] = "absent"
+            result["diff"] = {"before": {"status": result["status_before"]}, "after": {"status": result["status"]}}
+
+        return self._each(work)
+
+    # ---- rename ------------------------------------------------------------------------------
+    def rename(self, from_suffix: str = "", to_suffix: str = "") -> dict:
+        """Rename each instance's stopped container name+from_suffix to name+to_suffix (park it, or put it back)."""
+        if from_suffix == to_suffix:
+            raise DockerFailure("renaming instances", None, self.client.ship, f"from_suffix and to_suffix are both {from_suffix!r}: nothing would be renamed")
+
+        def work(spec: dict, result: dict) -> None:
+            source_name, target_name = spec["name"] + from_suffix, spec["name"] + to_suffix
+            result.update({"from": source_name, "to": target_name})
+            source = self.client.inspect_container(source_name)
+            result["status_before"] = _status(source)
+            target = self.client.inspect_container(target_name) if source is not None else None
+            refusal = rename_refusal(source, target_name, target)
+            if refusal:
+                raise DockerFailure("renaming container", f"{source_name} to {target_name}", self.client.ship, refusal)
+            if source is not None:
+                self._act(result, "renamed", self.client.rename, source_name, target_name)
+            result["diff"] = {
+                "before": {"name": source_name, "status": result["status_before"]},
+                "after": {"name": target_name if source is not None else source_name, "status": result["status_before"]},
+            }
+
+        return self._each(work)
+
+    # ---- checks ------------------------------------------------------------------------------
+    def run_checks(self, state: str) -> dict:
+        def work(spec: dict, result: dict) -> None:
+            result["checks"] = []
+            self._checks(spec, result, state, True)
+
+        return self._each(work)
+
+    # ---- info --------------------------------------------------------------------------------
+    def info(self, probe_ports: bool = True) -> dict:
+        now = datetime.now(UTC)
+
+        def work(spec: dict, result: dict) -> None:
+            container = self.client.inspect_container(spec["name"])
+            result.update(status=_status(container), exists=container is not None)
+            if container is None:
+                result["drift"] = []
+                return
+            result["managed"] = _managed(container)
+            state = container["State"]
+            started, finished = _parse_time(state.get("StartedAt")), _parse_time(state.get("FinishedAt"))
+            result.update(
+                id=container["Id"],
+                image=container["Config"].get("Image"),
+                image_id=container.get("Image"),
+                started_at=state.get("StartedAt"),
+                exit_code=None if _running(container) else state.get("ExitCode"),
+                uptime=round((now - started).total_seconds()) if _running(container) and started else None,
+                down_for=round((now - finished).total_seconds()) if not _running(container) and finished else None,
+            )
+            repository, _tag = split_ref(container["Config"].get("Image") or spec["image"])
+            result["digest"] = image_summary(self.client.inspect_image(container["Image"]), repository).get("digest")
+            desired = self.client.inspect_image(spec["image"])
+            drift = _spec.compare(spec, container) if result["managed"] else []
+            if desired is None:
+                drift.append({"option": "image", "path": "Image", "wanted": f"{spec['image']} (not on the ship)", "actual": container.get("Image")})
+            elif desired["Id"] != container.get("Image"):
+                drift.append({"option": "image", "path": "Image", "wanted": desired["Id"], "actual": container.get("Image")})
+            result["drift"] = [d["option"] for d in drift]
+            result["drift_detail"] = _spec.mask_drift(drift, spec)
+            result["ports"] = self._ports(spec, container, probe_ports)
+
+        return self._each(work)
+
+    def _ports(self, spec: dict, container: dict, probe: bool) -> list[dict]:
+        published = (container.get("NetworkSettings") or {}).get("Ports") or {}
+        out = []
+        for port in spec.get("ports") or []:
+            proto = port.get("protocol") or _ports.DEFAULT_PROTOCOL
+            first = _ports.first(port["exposed"])
+            bound = published.get(f"{first}/{proto}") or []
+            external = int(bound[0]["HostPort"]) if bound else None
+            answering = None
+            if probe and external and proto == "tcp" and _running(container):
+                try:
+                    socket.create_connection((spec.get("ship_ip") or "127.0.0.1", external), timeout=1).close()
+                    answering = True
+                except OSError:
+                    answering = False
+            out.append({"name": port.get("name"), "exposed": str(port["exposed"]), "external": external, "protocol": proto, "answering": answering})
+        return out
+
+    # ---- logs --------------------------------------------------------------------------------
+    def logs(self, lines: int) -> dict:
+        def work(spec: dict, result: dict) -> None:
+            container = self.client.inspect_container(spec["name"])
+            result["status"] = _status(container)
+            text = self.client.logs(spec["name"], lines) if container else ""
+            result["logs"] = text.splitlines()
+
+        return self._each(work)

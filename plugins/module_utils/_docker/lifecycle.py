@@ -1,0 +1,198 @@
+# Copyright (c) maestro.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""maestro lifecycle checks: tcp, http (+match_regex), exec (controller, env|stdin), rexec (in the container), sleep.
+
+All checks of one state run concurrently and all must pass. While they run, the container's
+condition for that state (running for ``running``/``pre-stop``, down for ``pre-start``/``stopped``)
+is polled every second; a broken condition fails the checks at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+from concurrent.futures import ThreadPoolExecutor, wait
+
+from ansible.module_utils.urls import open_url
+
+from ansible_collections.maestro.docker.plugins.module_utils._docker import ports as _ports
+
+STATES = ("pre-start", "running", "pre-stop", "stopped")
+WANTS_RUNNING = {"pre-start": False, "running": True, "pre-stop": True, "stopped": False}
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def checks_for(spec: dict, state: str) -> list[dict]:
+    return list(((spec.get("lifecycle") or {}).get(state)) or [])
+
+
+def resolve_port(spec: dict, port, inspect: dict | None) -> int:
+    """A named port -> its external (host) port; a number is used as is."""
+    if isinstance(port, int) or (isinstance(port, str) and port.isdigit()):
+        return int(port)
+    for item in spec.get("ports") or []:
+        if item.get("name") == port:
+            if item.get("external") not in (None, ""):
+                return _ports.first(item["external"])
+            key = f"{_ports.first(item['exposed'])}/{item.get('protocol') or _ports.DEFAULT_PROTOCOL}"
+            bound = (((inspect or {}).get("NetworkSettings") or {}).get("Ports") or {}).get(key) or []
+            if bound:
+                return int(bound[0]["HostPort"])
+            raise CheckFailed(f"port {port} has a random host port and the container publishes none")
+    raise CheckFailed(f"no port named {port!r}")
+
+
+def _tcp(check, spec, inspect, client, stop):
+    port = resolve_port(spec, check.get("port"), inspect)
+    host = spec.get("ship_ip")
+    attempts = int(check.get("max_wait", 180))
+    last = None
+    for _attempt in range(max(attempts, 1)):
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            return f"tcp {host}:{port} open"
+        except OSError as exc:
+            last = exc
+        if stop.wait(1):
+            break
+    raise CheckFailed(f"tcp check {host}:{port} failed after {attempts} attempts: {last}")
+
+
+def _http(check, spec, inspect, client, stop):
+    port = resolve_port(spec, check.get("port"), inspect)
+    host = check.get("host") or spec.get("ship_ip")
+    url = f"{check.get('scheme', 'http')}://{host}:{port}{check.get('path', '/')}"
+    regex = re.compile(check["match_regex"], re.DOTALL) if check.get("match_regex") else None
+    options = check.get("requests_options") or {}
+    timeout = float(options.get("timeout", 2))
+    deadline = time.monotonic() + float(check.get("max_wait", 300))
+    last = None
+    while True:
+        try:
+            method = str(check.get("method", "get")).upper()
+            with open_url(url, method=method, timeout=timeout, validate_certs=bool(options.get("verify", True)), follow_redirects="safe") as resp:
+                body = resp.read().decode("utf-8", errors="replace")
+                if regex is None and resp.status == 200:
+                    return f"http {url} answered 200"
+                if regex is not None and regex.search(body):
+                    return f"http {url} matched {check['match_regex']!r}"
+                last = f"body did not match {check.get('match_regex')!r}" if regex else f"HTTP {resp.status}"
+        except urllib.error.HTTPError as exc:
+            last = f"HTTP {exc.code}"
+        except (OSError, ValueError) as exc:
+            last = str(getattr(exc, "reason", exc))
+        if time.monotonic() >= deadline or stop.wait(1):
+            break
+    raise CheckFailed(f"http check {url} did not pass within {check.get('max_wait', 300)}s: {last}")
+
+
+def _container_env(inspect: dict | None) -> dict:
+    env = ((inspect or {}).get("Config") or {}).get("Env") or []
+    return dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+
+
+def _exec(check, spec, inspect, client, stop):
+    command = shlex.split(check["command"]) if isinstance(check["command"], str) else list(check["command"])
+    attempts = int(check.get("attempts", 180))
+    container_env = _container_env(inspect) or {k: str(v) for k, v in (spec.get("env") or {}).items()}
+    use_stdin = check.get("envfrom") == "stdin"
+    env = dict(os.environ) if use_stdin else {**os.environ, **container_env}
+    last = None
+    for _attempt in range(max(attempts, 1)):
+        try:
+            proc = subprocess.run(command, input=json.dumps(container_env) if use_stdin else "", env=env, capture_output=True, text=True, check=False)
+            if proc.returncode == 0:
+                return f"exec {command[0]} exited 0"
+            last = f"exit status {proc.returncode}"
+        except OSError as exc:
+            last = str(exc)
+        if stop.wait(1):
+            break
+    raise CheckFailed(f"exec check {command[0]!r} failed after {attempts} attempts: {last}")
+
+
+def _rexec(check, spec, inspect, client, stop):
+    command = shlex.split(check["command"]) if isinstance(check["command"], str) else list(check["command"])
+    attempts = int(check.get("attempts", 180))
+    last = None
+    for _attempt in range(max(attempts, 1)):
+        code, _output = client.exec_run(spec["name"], command)
+        if code == 0:
+            return f"rexec {command[0]} exited 0"
+        last = f"exit status {code}"
+        if stop.wait(1):
+            break
+    raise CheckFailed(f"rexec check {command[0]!r} failed after {attempts} attempts: {last}")
+
+
+def _sleep(check, spec, inspect, client, stop):
+    stop.wait(float(check.get("wait", 1)))
+    return f"slept {check.get('wait', 1)}s"
+
+
+CHECKS = {"tcp": _tcp, "http": _http, "exec": _exec, "rexec": _rexec, "sleep": _sleep}
+CHANGES_SOMETHING = {"exec", "rexec"}  # user commands: not run in check mode
+
+
+def run_checks(client, spec: dict, state: str, check_mode: bool = False) -> list[dict]:
+    """Run spec's checks for state; return one result per check or raise CheckFailed (first cause)."""
+    checks = checks_for(spec, state)
+    if not checks:
+        return []
+    for check in checks:
+        if check.get("type") not in CHECKS:
+            raise CheckFailed(f"unknown lifecycle check type {check.get('type')!r}")
+    inspect = client.inspect_container(spec["name"])
+    stop = threading.Event()
+    results: list[dict] = [{"type": c["type"], "state": state} for c in checks]
+    errors: list[str] = []
+
+    def one(index: int) -> None:
+        check = checks[index]
+        started = time.monotonic()
+        if check_mode and check["type"] in CHANGES_SOMETHING:
+            results[index].update(passed=None, message="skipped in check mode")
+            return
+        try:
+            results[index].update(passed=True, message=CHECKS[check["type"]](check, spec, inspect, client, stop))
+        except CheckFailed as exc:
+            results[index].update(passed=False, message=str(exc))
+            errors.append(str(exc))
+            stop.set()
+        except Exception as exc:  # a DockerFailure inside rexec, a bad parameter: the check fails
+            results[index].update(passed=False, message=str(exc))
+            errors.append(str(exc))
+            stop.set()
+        results[index]["duration"] = round(time.monotonic() - started, 3)
+
+    with ThreadPoolExecutor(max_workers=len(checks)) as pool:
+        futures = [pool.submit(one, i) for i in range(len(checks))]
+        while True:
+            _done, pending = wait(futures, timeout=1)
+            if not pending or stop.is_set():
+                break
+            current = client.inspect_container(spec["name"])
+            running = bool(current and current["State"].get("Running"))
+            if running != WANTS_RUNNING[state]:
+                errors.insert(0, f"the container {'stopped' if WANTS_RUNNING[state] else 'started'} while its {state} checks ran")
+                stop.set()
+        for f in futures:
+            f.result()
+    if errors:
+        raise CheckFailed(errors[0])
+    return results

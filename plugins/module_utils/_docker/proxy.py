@@ -1,0 +1,313 @@
+# Copyright (c) maestro.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""An HAProxy container on one ship whose configuration is changed without cutting a connection.
+
+The configuration is read and written through the Docker archive API, checked with ``haproxy -c``
+inside the container before it replaces the running one, and applied with SIGUSR2 to HAProxy's
+master process: the master starts a new worker with the new configuration and the old worker
+finishes the connections it holds, then exits. Whether it has exited is read from the container's
+process list (Docker's ``top``), not guessed with a sleep. See docs/docsite/rst/design_proxy.rst.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.maestro.docker.plugins.module_utils._docker import haproxy as _haproxy
+from ansible_collections.maestro.docker.plugins.module_utils._docker import spec as _spec
+from ansible_collections.maestro.docker.plugins.module_utils._docker.client import DockerFailure
+from ansible_collections.maestro.docker.plugins.module_utils._docker.registry import Puller
+
+CONFIG_PATH = "/usr/local/etc/haproxy/haproxy.cfg"
+CANDIDATE_PATH = "/usr/local/etc/haproxy/.maestro-candidate.cfg"
+LABEL_ROLE = "maestro.role"
+ROLE = "proxy"
+STATES = ("present", "absent")
+# How long a started or reloaded master may take to fork its new worker.
+WORKER_TIMEOUT = 15
+POLL = 0.1
+
+
+def _labels(container: dict | None) -> dict:
+    return ((container or {}).get("Config") or {}).get("Labels") or {}
+
+
+def _running(container: dict | None) -> bool:
+    return bool(container and container["State"].get("Running"))
+
+
+def _summary(client, name: str, container: dict | None) -> dict:
+    return {"name": name, "id": (container or {}).get("Id"), "ship": client.ship}
+
+
+def _inspect_ours(client, name: str) -> dict | None:
+    container = client.inspect_container(name)
+    if container is None:
+        return None
+    labels = _labels(container)
+    if labels.get(_spec.LABEL_MANAGED) != "true" or labels.get(LABEL_ROLE) != ROLE:
+        cause = (
+            f"the name is held by container {container['Id'][:12]} that has no {_spec.LABEL_MANAGED}=true and {LABEL_ROLE}={ROLE} labels; it is left untouched"
+        )
+        raise DockerFailure("managing proxy container", name, client.ship, cause)
+    return container
+
+
+def container_config(p: dict) -> dict:
+    labels = {_spec.LABEL_MANAGED: "true", LABEL_ROLE: ROLE}
+    if p.get("environment"):
+        labels[_spec.LABEL_ENVIRONMENT] = p["environment"]
+    config = {
+        "Image": p["image"],
+        "Labels": labels,
+        # Stopping sends the image's stop signal (SIGUSR1 in the official image: a soft stop that drains).
+        "HostConfig": {"NetworkMode": p["network_mode"], "RestartPolicy": {"Name": "unless-stopped"}},
+    }
+    if p.get("user"):
+        config["User"] = p["user"]
+    return config
+
+
+def _drift_warnings(container: dict, p: dict) -> list[str]:
+    """Settings that only a new container would change; it is not recreated, since that would cut traffic."""
+    found = []
+    if container["Config"].get("Image") != p["image"]:
+        found.append(f"image {container['Config'].get('Image')} (not {p['image']})")
+    mode = (container.get("HostConfig") or {}).get("NetworkMode")
+    if mode != p["network_mode"]:
+        found.append(f"network_mode {mode} (not {p['network_mode']})")
+    if p.get("user") and container["Config"].get("User") != p["user"]:
+        found.append(f"user {container['Config'].get('User') or '(image default)'} (not {p['user']})")
+    if not found:
+        return []
+    return [
+        f"The proxy container {p['name']} runs with {', '.join(found)}; it is left as it is, since recreating it cuts traffic. "
+        "Remove it with state=absent and run again to change that."
+    ]
+
+
+class Proxy:
+    """One proxy container on the ship ``client`` talks to."""
+
+    def __init__(self, client, p: dict, check_mode: bool):
+        self.client, self.p, self.check_mode = client, p, check_mode
+        self.name = p["name"]
+
+    # ---- present -----------------------------------------------------------------------------
+    def present(self) -> dict:
+        p = self.p
+        if not p.get("image"):
+            raise DockerFailure("managing proxy container", self.name, self.client.ship, "image is required unless state=absent")
+        if int(p["drain_timeout"]) < 1:
+            raise DockerFailure("managing proxy container", self.name, self.client.ship, "drain_timeout must be at least 1 second")
+        try:
+            given = _haproxy.normalize(p.get("frontends"))
+            container = _inspect_ours(self.client, self.name)
+            before_text = self.client.read_file(self.name, CONFIG_PATH) if container else None
+            stored = _haproxy.parse_state(before_text) or []
+            merged = _haproxy.merge(stored, given, purge=p["purge"])
+        except _haproxy.ProxyConfigError as exc:
+            raise DockerFailure("configuring proxy", self.name, self.client.ship, exc) from None
+        text = _haproxy.render(merged, drain_timeout=p["drain_timeout"], keepalive=p["keepalive"])
+        result = {
+            "changed": False,
+            "actions": [],
+            "container": _summary(self.client, self.name, container),
+            "frontends": merged,
+            "frontend_changes": _haproxy.changes(stored, merged),
+            "config": text,
+            "reloaded": False,
+            "drained": None,
+            "drain_seconds": None,
+            "warnings": _drift_warnings(container, p) if container else [],
+            "diff": {"before": before_text or "", "after": text},
+        }
+        if container is None:
+            self._create(result, text)
+        elif not _running(container):
+            self._start_stopped(result, container, before_text, text)
+        elif before_text != text:
+            self._reload(result, container, before_text, text)
+        if not result["warnings"]:
+            result.pop("warnings")
+        return result
+
+    def _act(self, result: dict, action: str) -> None:
+        result["actions"].append(action)
+        result["changed"] = True
+
+    def _create(self, result: dict, text: str) -> None:
+        pulled = Puller(self.client, self.p.get("registries"), self.check_mode).pull(self.p["image"], "missing")
+        if pulled["changed"]:
+            self._act(result, pulled["action"])
+        self._act(result, "created")
+        self._act(result, "started")
+        if self.check_mode:
+            return
+        if self.client.inspect_image(self.p["image"]) is None:
+            raise DockerFailure("finding image", self.p["image"], self.client.ship, "the image is not on the ship")
+        self.client.create(self.name, container_config(self.p))
+        try:
+            # The configuration goes in before the first start: the official image ships none.
+            self.client.write_file(self.name, CONFIG_PATH, text)
+            self._start()
+        except DockerFailure:
+            # A container this run made and could not start is removed again, so the next run starts clean.
+            self._stop_quietly()
+            self.client.remove(self.name, missing_ok=True)
+            raise
+        result["container"] = _summary(self.client, self.name, self.client.inspect_container(self.name))
+
+    def _start_stopped(self, result: dict, container: dict, before_text: str | None, text: str) -> None:
+        if before_text != text:
+            self._act(result, "configured")
+        self._act(result, "started")
+        if self.check_mode:
+            return
+        if before_text != text:
+            self.client.write_file(self.name, CONFIG_PATH, text)
+        try:
+            self._start()
+        except DockerFailure:
+            # stopped as it was found (not left in a restart loop), with the configuration it had
+            self._stop_quietly()
+            if before_text is not None and before_text != text:
+                self.client.write_file(self.name, CONFIG_PATH, before_text)
+            raise
+
+    def _stop_quietly(self) -> None:
+        """Stop a container that failed to start (its restart policy may be restarting it); the first failure is what counts."""
+        try:
+            self.client.stop(self.name, 0)
+        except DockerFailure:
+            pass
+
+    def _start(self) -> None:
+        """Start the container and wait for HAProxy's first worker; fail with its output if it exits."""
+        started_at = time.time()
+        self.client.start(self.name)
+        deadline = time.monotonic() + WORKER_TIMEOUT
+        while True:
+            container = self.client.inspect_container(self.name)
+            state = (container or {}).get("State") or {}
+            if state.get("Restarting") or state.get("Status") in ("exited", "dead"):
+                cause = f"HAProxy exited with status {state.get('ExitCode')}: {self._log_tail(started_at)}"
+                raise DockerFailure("starting proxy container", self.name, self.client.ship, cause)
+            if state.get("Running") and any(proc["ppid"] == state.get("Pid") for proc in self.client.processes(self.name)):
+                return
+            if time.monotonic() > deadline:
+                cause = f"no HAProxy worker after {WORKER_TIMEOUT}s: {self._log_tail(started_at)}"
+                raise DockerFailure("starting proxy container", self.name, self.client.ship, cause)
+            time.sleep(POLL)
+
+    def _log_tail(self, since: float) -> str:
+        text = self.client.logs(self.name, 20, since=int(since))
+        lines = [line.strip() for line in text.splitlines() if line.strip() and "[NOTICE]" not in line]
+        alerts = [line for line in lines if "[ALERT]" in line]
+        return " | ".join((alerts or lines)[-8:]) or "(no output)"
+
+    def _reload(self, result: dict, container: dict, before_text: str | None, text: str) -> None:
+        self._act(result, "reloaded")
+        result["reloaded"] = True
+        if self.check_mode:
+            return
+        self.client.write_file(self.name, CANDIDATE_PATH, text)
+        code, output = self.client.exec_run(self.name, ["haproxy", "-c", "-f", CANDIDATE_PATH])
+        if code != 0:
+            cause = f"haproxy -c failed (exit {code}): {_haproxy.check_messages(output)}; the running configuration is left unchanged"
+            raise DockerFailure("checking the new configuration of proxy container", self.name, self.client.ship, cause)
+        master = container["State"]["Pid"]
+        old = {proc["pid"] for proc in self.client.processes(self.name)} - {master}
+        self.client.write_file(self.name, CONFIG_PATH, text)
+        reload_at = time.time()
+        self.client.signal(self.name, "SIGUSR2")
+        started = time.monotonic()
+        if not self._wait_new_worker(master, old, reload_at):
+            # The master keeps the old worker serving; put the old file back so that it stays the truth.
+            if before_text is not None:
+                self.client.write_file(self.name, CONFIG_PATH, before_text)
+            cause = f"HAProxy did not start a worker with the new configuration, the old one keeps serving: {self._log_tail(reload_at)}"
+            raise DockerFailure("reloading proxy container", self.name, self.client.ship, cause)
+        result["drained"] = self._wait_gone(old, started + int(self.p["drain_timeout"]))
+        result["drain_seconds"] = round(time.monotonic() - started, 2)
+        if not result["drained"]:
+            result["warnings"].append(
+                f"The previous HAProxy worker of {self.name} still held connections after drain_timeout={self.p['drain_timeout']}s; "
+                "hard-stop-after ends it now."
+            )
+
+    def _wait_new_worker(self, master: int, old: set[int], since: float) -> bool:
+        deadline = time.monotonic() + WORKER_TIMEOUT
+        polls = 0
+        while time.monotonic() < deadline:
+            if any(proc["ppid"] == master and proc["pid"] not in old for proc in self.client.processes(self.name)):
+                return True
+            polls += 1
+            # HAProxy says so when the master could not load the new configuration (e.g. a port it cannot bind)
+            if polls % 5 == 0 and "Loading failure" in self.client.logs(self.name, 50, since=int(since)):
+                return False
+            time.sleep(POLL)
+        return False
+
+    def _wait_gone(self, old: set[int], deadline: float) -> bool:
+        while True:
+            if not old & {proc["pid"] for proc in self.client.processes(self.name)}:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(POLL)
+
+    # ---- absent ------------------------------------------------------------------------------
+    def absent(self) -> dict:
+        container = _inspect_ours(self.client, self.name)
+        before_text = self.client.read_file(self.name, CONFIG_PATH) if container else None
+        result = {
+            "changed": False,
+            "actions": [],
+            "container": _summary(self.client, self.name, container),
+            "frontends": [],
+            "config": "",
+            "reloaded": False,
+            "drained": None,
+            "drain_seconds": None,
+            "diff": {"before": before_text or "", "after": ""},
+        }
+        if container is None:
+            return result
+        if _running(container):
+            self._act(result, "stopped")
+            if not self.check_mode:
+                self.client.stop(self.name, int(self.p["drain_timeout"]))
+        self._act(result, "removed")
+        if not self.check_mode:
+            self.client.remove(self.name, missing_ok=True)
+        return result
+
+
+def proxy(client, p: dict, check_mode: bool) -> dict:
+    manager = Proxy(client, p, check_mode)
+    return manager.absent() if p["state"] == "absent" else manager.present()
+
+
+def proxy_info(client, p: dict, check_mode: bool) -> dict:
+    name = p["name"]
+    container = client.inspect_container(name)
+    labels = _labels(container)
+    managed = labels.get(_spec.LABEL_MANAGED) == "true" and labels.get(LABEL_ROLE) == ROLE
+    text = client.read_file(name, CONFIG_PATH) if container and managed else None
+    return {
+        "changed": False,
+        "exists": container is not None,
+        "managed": managed if container else None,
+        "running": _running(container),
+        "container": _summary(client, name, container),
+        "image": container["Config"].get("Image") if container else None,
+        "environment": labels.get(_spec.LABEL_ENVIRONMENT),
+        "frontends": _haproxy.parse_state(text) or [],
+        "config": text or "",
+    }

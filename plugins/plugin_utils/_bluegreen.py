@@ -1,0 +1,317 @@
+# Copyright (c) maestro.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""Blue/green colours of instance specs, proxy backends, and which colour a deploy starts: pure logic.
+
+Every instance has two colour slots on its ship:
+
+* ``blue`` is the instance exactly as the ships file describes it: its name and its host ports. So
+  instances started by ``maestro.docker.start`` (or by maestro-ng) are the blue colour, and the first
+  blue/green deploy of such a service goes to green with nothing to migrate;
+* ``green`` is ``<name>-green``, with every published host port shifted by a fixed offset (10000 by
+  default), so both colours run side by side on one ship.
+
+The proxy's frontend for a service records which colour it routes to (the *live* colour); a deploy
+starts the other one, switches, and stops (but keeps) the old one, which ``rollback`` switches back to.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ansible_collections.maestro.docker.plugins.module_utils._docker import ports as _ports
+
+COLOURS = ("blue", "green")
+LABEL_COLOUR = "maestro.colour"
+GREEN_SUFFIX = "-green"
+
+
+class BlueGreenError(ValueError):
+    """Input that a blue/green deploy cannot work with; the message names the instance or service."""
+
+
+def other(colour: str) -> str:
+    return "green" if colour == "blue" else "blue"
+
+
+def colour_name(name: str, colour: str) -> str:
+    if colour not in COLOURS:
+        raise BlueGreenError(f"unknown colour {colour!r}: expected blue or green")
+    return name if colour == "blue" else f"{name}{GREEN_SUFFIX}"
+
+
+def _shift(external, offset: int, where: str):
+    """A published host port (int or "a-b") moved by offset; None (a random port) stays None."""
+    if external is None or offset == 0:
+        return external
+    try:
+        return _ports.shift(external, offset)
+    except _ports.PortError as exc:
+        raise BlueGreenError(f"{where}: host port {exc}; lower maestro_bg_port_offset") from None
+
+
+def _port(spec: dict, port: str | None) -> dict:
+    """The named port of a spec (the first published one when port is None)."""
+    ports = spec.get("ports") or []
+    if port is None:
+        published = [p for p in ports if p.get("external") is not None]
+        if not published:
+            raise BlueGreenError(f"instance {spec['name']} on ship {spec.get('ship')}: it publishes no port for the proxy to route to")
+        return published[0]
+    for entry in ports:
+        if entry.get("name") == port:
+            return entry
+    names = ", ".join(str(p.get("name")) for p in ports) or "none"
+    raise BlueGreenError(f"instance {spec['name']} on ship {spec.get('ship')}: no port named {port!r} (its ports: {names})")
+
+
+def colour_spec(spec: dict, colour: str, *, port_offset: int = 10000, tag: str | None = None, health: dict | None = None) -> dict:
+    """The spec of one colour of an instance.
+
+    ``tag`` replaces the image tag (and maestro's DOCKER_IMAGE/DOCKER_TAG variables). ``health``
+    (``{path, port, max_wait}``) adds an HTTP ``running`` check when the spec has none, so a colour
+    is never switched to without one.
+    """
+    if not isinstance(spec, dict) or not spec.get("name"):
+        raise BlueGreenError(f"an instance spec must be a dict with a name, got {spec!r:.80}")
+    out = copy.deepcopy(spec)
+    out["name"] = colour_name(spec["name"], colour)
+    out["labels"] = {**(spec.get("labels") or {}), LABEL_COLOUR: colour}
+    if colour == "green":
+        where = f"instance {spec['name']} on ship {spec.get('ship')}"
+        out["ports"] = [{**p, "external": _shift(p.get("external"), int(port_offset), where)} for p in spec.get("ports") or []]
+    if tag:
+        repository = spec.get("repository") or str(spec["image"]).rsplit(":", 1)[0]
+        out["image"], out["repository"], out["tag"] = f"{repository}:{tag}", repository, str(tag)
+        env = dict(out.get("env") or {})
+        if "DOCKER_IMAGE" in env:
+            env["DOCKER_IMAGE"] = out["image"]
+        if "DOCKER_TAG" in env:
+            env["DOCKER_TAG"] = str(tag)
+        out["env"] = env
+    if health and health.get("path"):
+        lifecycle = dict(out.get("lifecycle") or {})
+        if not lifecycle.get("running"):
+            port = _port(out, health.get("port"))
+            check = {"type": "http", "port": port.get("name") or str(port["exposed"]), "path": health["path"], "max_wait": int(health.get("max_wait") or 30)}
+            lifecycle["running"] = [check]
+            out["lifecycle"] = lifecycle
+    return out
+
+
+def colour_specs(specs, colour: str, **kwargs) -> list[dict]:
+    return [colour_spec(spec, colour, **kwargs) for spec in specs or []]
+
+
+def backends(specs, port: str | None = None) -> list[dict]:
+    """Proxy backends for colour specs: the ship's address and the published host port."""
+    result = []
+    for spec in specs or []:
+        entry = _port(spec, port)
+        external = entry.get("external")
+        if external is None or _ports.is_range(external):
+            raise BlueGreenError(f"instance {spec['name']} on ship {spec.get('ship')}: port {entry.get('name')} needs one fixed host port for the proxy")
+        address = spec.get("ship_ip")
+        if not address:
+            raise BlueGreenError(f"instance {spec['name']}: its spec has no ship_ip, the address the proxy sends traffic to")
+        result.append({"name": spec["name"], "address": str(address), "port": int(external)})
+    return sorted(result, key=lambda b: b["name"])
+
+
+def plan(services, frontends, blue_running, action: str = "deploy") -> dict:
+    """Which colour is live and which one this run brings up, per service.
+
+    ``frontends``: the proxy's stored frontends (``name``, ``colour``). ``blue_running``: the services
+    with at least one blue instance running on some ship. The live colour is the one the proxy routes
+    to; with no frontend yet, blue when blue instances run (started outside a blue/green deploy), else
+    none. A deploy brings up the other colour (blue when none is live); a rollback needs a live colour.
+    ``routed`` says whether the proxy already routes the service.
+    """
+    routed = {f.get("name"): f.get("colour") for f in frontends or [] if f.get("colour") in COLOURS}
+    result = {}
+    for service in services:
+        live = routed.get(service)
+        if live is None and service in (blue_running or ()):
+            live = "blue"
+        if action == "rollback" and live is None:
+            raise BlueGreenError(f"service {service}: the proxy routes to no colour of it yet, there is nothing to roll back to")
+        # routed: the proxy already sends this service's traffic to the live colour. A service whose
+        # blue instances run but that no frontend routes yet is deployed even when they run what is
+        # wanted: that deploy is what puts it behind the proxy.
+        result[service] = {"live": live, "new": other(live) if live else "blue", "routed": service in routed}
+    return result
+
+
+def _frontend_cfg(frontends_cfg: dict, service: str) -> dict:
+    cfg = (frontends_cfg or {}).get(service)
+    if not isinstance(cfg, dict) or not cfg.get("port"):
+        raise BlueGreenError(f"service {service}: maestro_proxy.frontends.{service} must give at least the port the proxy listens on")
+    return cfg
+
+
+def plan_specs(
+    specs,
+    plan_by_service: dict,
+    which: str,
+    frontends_cfg: dict,
+    *,
+    port_offset: int = 10000,
+    tag: str | None = None,
+    check_wait: int = 30,
+    name_suffix: str = "",
+):
+    """The specs of one colour of every spec whose service is in the plan.
+
+    ``which``: ``new`` (the colour this run brings up, as wanted), ``live`` (the colour the proxy
+    routes to, as it is), or ``wanted-live`` (the live colour as this run wants it: when the live
+    containers already match it, the service is up to date and a deploy leaves it alone). Services
+    whose live colour is none give no live specs. The wanted specs get ``tag`` and, from the
+    service's frontend, a health check on ``health_path`` when the spec has no running check.
+    ``name_suffix`` is appended to the names (the parked older colour).
+    """
+    if which not in ("new", "live", "wanted-live"):
+        raise BlueGreenError(f"unknown colour selection {which!r}: expected new, live or wanted-live")
+    wanted = which != "live"
+    out = []
+    for spec in specs or []:
+        entry = plan_by_service.get(spec.get("service"))
+        colour = (entry or {}).get("new" if which == "new" else "live")
+        if not colour:
+            continue
+        cfg = _frontend_cfg(frontends_cfg, spec["service"])
+        health = {"path": cfg.get("health_path"), "port": cfg.get("backend_port"), "max_wait": check_wait} if wanted else None
+        coloured = colour_spec(spec, colour, port_offset=port_offset, tag=tag if wanted else None, health=health)
+        coloured["name"] += name_suffix
+        out.append(coloured)
+    return out
+
+
+def stale_services(specs, infos) -> list[str]:
+    """Services with an instance (of ``specs``) that is not running or differs from its spec (``infos``: instance_info results)."""
+    good = {i.get("name") for i in infos or [] if i.get("status") == "running" and not i.get("drift")}
+    return sorted({s["service"] for s in specs or [] if s.get("name") not in good})
+
+
+def frontends(plan_by_service: dict, frontends_cfg: dict, specs) -> list[dict]:
+    """The proxy frontends that route each planned service to its new colour (specs: every ship's)."""
+    result = []
+    for service in sorted(plan_by_service):
+        cfg = _frontend_cfg(frontends_cfg, service)
+        colour = plan_by_service[service]["new"]
+        members = [s for s in specs or [] if s.get("service") == service and (s.get("labels") or {}).get(LABEL_COLOUR) == colour]
+        if not members:
+            raise BlueGreenError(f"service {service}: no instance of the {colour} colour to route to")
+        frontend = {"name": service, "port": int(cfg["port"]), "colour": colour, "backends": backends(members, cfg.get("backend_port"))}
+        for key in ("mode", "health_path", "balance"):
+            if cfg.get(key):
+                frontend[key] = cfg[key]
+        result.append(frontend)
+    return result
+
+
+# --- one decision for every ship: what a deploy or rollback reads, then what it does -----------------
+
+
+def candidates(specs_by_ship: dict, services, frontends_cfg: dict, *, port_offset: int = 10000, tag: str | None = None, check_wait: int = 30) -> dict:
+    """Both colours, as this run wants them, of each ship's instances of ``services``: what a run reads first.
+
+    Reading both colours at once tells which blue instances run (the live colour of a service that no
+    proxy frontend routes yet), whether the live colour already runs what is wanted (``drift``), and
+    whether the colour a rollback goes back to still exists.
+    """
+    wanted = set(services)
+    result = {}
+    for ship, specs in sorted(specs_by_ship.items()):
+        mine = [spec for spec in specs or [] if spec.get("service") in wanted]
+        both = []
+        for colour in COLOURS:
+            both += plan_specs(mine, {s: {"new": colour} for s in wanted}, "new", frontends_cfg, port_offset=port_offset, tag=tag, check_wait=check_wait)
+        if both:
+            result[ship] = both
+    return result
+
+
+def decide(
+    action: str,
+    services,
+    *,
+    specs_by_ship: dict,
+    proxy_frontends,
+    infos_by_ship: dict,
+    frontends_cfg: dict,
+    port_offset: int = 10000,
+    tag: str | None = None,
+    check_wait: int = 30,
+    park_suffix: str = ".parked",
+) -> dict:
+    """What a deploy (or rollback) does on every ship, from what :func:`candidates` read (``infos_by_ship``:
+    each ship's instance_info results for them).
+
+    Returns ``plan`` (per service: ``live``, ``new``, ``routed``), ``up_to_date`` (services a deploy leaves
+    alone: routed, and every instance of the live colour running as wanted), ``missing`` (rollback: per
+    ship, the instances of the colour to go back to that no longer exist) and ``ships``: per ship, the
+    specs of the ``new`` colour, of the ``live`` one (as it is), and of the older colour ``parked``
+    under another name while the new one comes up.
+    """
+    infos = {ship: {i.get("name"): i for i in found or []} for ship, found in infos_by_ship.items()}
+    blue_running = sorted(
+        {
+            spec["service"]
+            for ship, specs in specs_by_ship.items()
+            for spec in specs or []
+            if spec.get("service") in services and (infos.get(ship, {}).get(spec["name"]) or {}).get("status") == "running"
+        }
+    )
+    planned = plan(list(services), proxy_frontends, blue_running, action)
+    options = {"port_offset": port_offset, "tag": tag, "check_wait": check_wait}
+    up_to_date = []
+    if action == "deploy":
+        stale = set()
+        for ship, specs in specs_by_ship.items():
+            wanted_live = plan_specs(specs, planned, "wanted-live", frontends_cfg, **options)
+            stale.update(stale_services(wanted_live, [infos.get(ship, {}).get(spec["name"]) or {} for spec in wanted_live]))
+        todo = stale | {service for service, entry in planned.items() if not entry["routed"]}
+        up_to_date = sorted(set(planned) - todo)
+        planned = {service: entry for service, entry in planned.items() if service in todo}
+    ships, missing, all_new = {}, {}, []
+    for ship, specs in sorted(specs_by_ship.items()):
+        new = plan_specs(specs, planned, "new", frontends_cfg, **options)
+        all_new += new
+        live = [spec for spec in specs if (planned.get(spec.get("service")) or {}).get("live")]
+        ships[ship] = {
+            "images": list(dict.fromkeys(spec["image"] for spec in new)),
+            "new": [ref(spec, planned[spec["service"]]["new"], wanted=True) for spec in specs if spec.get("service") in planned],
+            "live": [ref(spec, planned[spec["service"]]["live"], wanted=False) for spec in live],
+            "parked": [ref(spec, planned[spec["service"]]["new"], wanted=True, suffix=park_suffix) for spec in specs if spec.get("service") in planned],
+        }
+        if action == "rollback":
+            gone = [spec["name"] for spec in new if not (infos.get(ship, {}).get(spec["name"]) or {}).get("exists")]
+            if gone:
+                missing[ship] = gone
+    return {
+        "plan": planned,
+        "up_to_date": up_to_date,
+        "missing": missing,
+        "ships": ships,
+        "frontends": frontends(planned, frontends_cfg, all_new) if planned else [],
+    }
+
+
+def ref(spec: dict, colour: str, *, wanted: bool, suffix: str = "") -> dict:
+    """A colour of an instance, by name: what the steps pass on instead of specs, so that no spec (and no secret
+    of its environment) is ever a fact or a task result. :func:`resolve` makes the spec where it is used."""
+    return {"instance": spec["name"], "colour": colour, "wanted": wanted, "suffix": suffix}
+
+
+def resolve(item: dict, spec: dict, frontends_cfg: dict, *, port_offset: int = 10000, tag: str | None = None, check_wait: int = 30) -> dict:
+    """The spec of a :func:`ref` (``spec``: the instance's own, link variables added), as :func:`plan_specs` makes it."""
+    wanted = bool(item.get("wanted"))
+    cfg = _frontend_cfg(frontends_cfg, spec["service"])
+    health = {"path": cfg.get("health_path"), "port": cfg.get("backend_port"), "max_wait": check_wait} if wanted else None
+    coloured = colour_spec(spec, str(item["colour"]), port_offset=port_offset, tag=tag if wanted else None, health=health)
+    coloured["name"] += str(item.get("suffix") or "")
+    return coloured

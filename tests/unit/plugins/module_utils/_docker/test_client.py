@@ -1,0 +1,30 @@
+"""Connection settings resolution (pure logic: no daemon is contacted)."""
+
+from __future__ import annotations
+
+from ansible_collections.maestro.docker.plugins.module_utils._docker import client as _docker
+
+
+def test_params_win_over_environment_and_defaults():
+    conn = _docker.connection_params({"docker_host": "tcp://10.0.0.11:2375", "timeout": 5}, {"DOCKER_HOST": "tcp://x:1", "DOCKER_TIMEOUT": "9"})
+    assert (conn["base_url"], conn["timeout"], conn["version"], conn["tls"], conn["ship"]) == ("tcp://10.0.0.11:2375", 5, "auto", None, "10.0.0.11")
+
+
+def test_environment_fallbacks_and_cert_path():
+    env = {"DOCKER_HOST": "tcp://10.0.0.12:2376", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": "/certs", "DOCKER_API_VERSION": "1.41"}
+    conn = _docker.connection_params({}, env)
+    assert conn["base_url"] == "tcp://10.0.0.12:2376"
+    assert conn["version"] == "1.41"
+    assert conn["tls"] == {"verify": True, "client_cert": ("/certs/cert.pem", "/certs/key.pem"), "ca_cert": "/certs/ca.pem"}
+
+
+def test_tls_without_verification_and_unix_paths():
+    conn = _docker.connection_params({"docker_host": "/run/docker.sock", "tls": True, "ship": "s1"}, {})
+    assert conn["base_url"] == "unix:///run/docker.sock"
+    assert conn["tls"] == {"verify": False, "client_cert": None, "ca_cert": None}
+    assert conn["ship"] == "s1"
+
+
+def test_failure_message_shape():
+    exc = _docker.DockerFailure("pulling image", "demo/web:v9", "ship2", "manifest unknown")
+    assert str(exc) == "Error pulling image demo/web:v9 on ship ship2: manifest unknown"

@@ -1,0 +1,219 @@
+"""Blue/green colours, backends, frontends and plans (plugin_utils/_bluegreen.py): pure logic."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.maestro.docker.plugins.plugin_utils import _bluegreen as bg
+
+
+def spec(name="web-1", service="web", external=8080, **extra):
+    base = {
+        "name": name,
+        "service": service,
+        "ship": "ship1",
+        "ship_ip": "10.0.0.11",
+        "image": "reg:5000/demo/web:v1",
+        "repository": "reg:5000/demo/web",
+        "tag": "v1",
+        "env": {"DOCKER_IMAGE": "reg:5000/demo/web:v1", "DOCKER_TAG": "v1", "OTHER": "x"},
+        "labels": {"team": "a"},
+        "ports": [{"name": "http", "exposed": 8080, "external": external, "protocol": "tcp", "bind_ip": "0.0.0.0"}],
+        "lifecycle": {},
+    }
+    return {**base, **extra}
+
+
+FRONTENDS = {"web": {"port": 8000, "backend_port": "http", "health_path": "/health"}}
+
+
+def test_blue_is_the_instance_as_written():
+    out = bg.colour_spec(spec(), "blue")
+    assert out["name"] == "web-1"
+    assert out["ports"][0]["external"] == 8080
+    assert out["labels"] == {"team": "a", "maestro.colour": "blue"}
+
+
+def test_green_gets_a_suffix_and_shifted_ports():
+    out = bg.colour_spec(
+        spec(ports=[{"name": "http", "exposed": 8080, "external": 8080}, {"name": "r", "exposed": "9000-9001", "external": "9000-9001"}]), "green"
+    )
+    assert out["name"] == "web-1-green"
+    assert [p["external"] for p in out["ports"]] == [18080, "19000-19001"]
+
+
+def test_random_host_port_stays_random():
+    assert bg.colour_spec(spec(external=None), "green", port_offset=5)["ports"][0]["external"] is None
+
+
+def test_shift_above_65535_names_the_instance():
+    with pytest.raises(bg.BlueGreenError, match="instance web-1 on ship ship1: host port 60000 \\+ offset 10000 is above 65535"):
+        bg.colour_spec(spec(external=60000), "green")
+
+
+def test_tag_replaces_image_and_maestro_variables():
+    out = bg.colour_spec(spec(), "green", tag="v2")
+    assert (out["image"], out["repository"], out["tag"]) == ("reg:5000/demo/web:v2", "reg:5000/demo/web", "v2")
+    assert out["env"] == {"DOCKER_IMAGE": "reg:5000/demo/web:v2", "DOCKER_TAG": "v2", "OTHER": "x"}
+
+
+def test_health_check_added_only_without_running_checks():
+    out = bg.colour_spec(spec(), "blue", health={"path": "/health", "port": "http", "max_wait": 7})
+    assert out["lifecycle"]["running"] == [{"type": "http", "port": "http", "path": "/health", "max_wait": 7}]
+    own = {"running": [{"type": "tcp", "port": "http"}]}
+    assert bg.colour_spec(spec(lifecycle=own), "blue", health={"path": "/health"})["lifecycle"] == own
+
+
+def test_input_not_changed():
+    original = spec()
+    bg.colour_spec(original, "green", tag="v2", health={"path": "/h"})
+    assert original == spec()
+
+
+def test_unknown_colour():
+    with pytest.raises(bg.BlueGreenError, match="unknown colour 'red'"):
+        bg.colour_spec(spec(), "red")
+
+
+def test_backends_use_ship_address_and_published_port():
+    specs = [bg.colour_spec(spec("web-2", external=8081), "green"), bg.colour_spec(spec(), "green")]
+    assert bg.backends(specs, "http") == [
+        {"name": "web-1-green", "address": "10.0.0.11", "port": 18080},
+        {"name": "web-2-green", "address": "10.0.0.11", "port": 18081},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("bad", "port", "message"),
+    [
+        (spec(external=None), "http", "needs one fixed host port"),
+        (spec(), "admin", "no port named 'admin' \\(its ports: http\\)"),
+        (spec(ports=[]), None, "publishes no port"),
+        (spec(ship_ip=None), "http", "has no ship_ip"),
+    ],
+)
+def test_backend_errors(bad, port, message):
+    with pytest.raises(bg.BlueGreenError, match=message):
+        bg.backends([bad], port)
+
+
+@pytest.mark.parametrize(
+    ("frontends", "blue_running", "action", "expected"),
+    [
+        ([], [], "deploy", {"live": None, "new": "blue", "routed": False}),
+        ([], ["web"], "deploy", {"live": "blue", "new": "green", "routed": False}),
+        ([{"name": "web", "colour": "blue"}], [], "deploy", {"live": "blue", "new": "green", "routed": True}),
+        ([{"name": "web", "colour": "green"}], ["web"], "deploy", {"live": "green", "new": "blue", "routed": True}),
+        ([{"name": "web", "colour": "green"}], [], "rollback", {"live": "green", "new": "blue", "routed": True}),
+        ([{"name": "other", "colour": "green"}], [], "deploy", {"live": None, "new": "blue", "routed": False}),
+    ],
+)
+def test_plan(frontends, blue_running, action, expected):
+    assert bg.plan(["web"], frontends, blue_running, action) == {"web": expected}
+
+
+def test_rollback_without_a_live_colour():
+    with pytest.raises(bg.BlueGreenError, match="service web: the proxy routes to no colour of it yet, there is nothing to roll back to"):
+        bg.plan(["web"], [], [], "rollback")
+
+
+def test_plan_specs_and_frontends():
+    plan = {"web": {"live": "blue", "new": "green"}}
+    specs = [spec(), spec("db-1", service="db")]
+    new = bg.plan_specs(specs, plan, "new", FRONTENDS, tag="v2")
+    assert [s["name"] for s in new] == ["web-1-green"]
+    assert new[0]["image"].endswith(":v2") and new[0]["lifecycle"]["running"][0]["path"] == "/health"
+    live = bg.plan_specs(specs, plan, "live", FRONTENDS, tag="v2")
+    assert [s["name"] for s in live] == ["web-1"] and live[0]["image"].endswith(":v1") and not live[0]["lifecycle"]
+    wanted = bg.plan_specs(specs, plan, "wanted-live", FRONTENDS, tag="v2")
+    assert wanted[0]["name"] == "web-1" and wanted[0]["image"].endswith(":v2")
+    parked = bg.plan_specs(specs, plan, "new", FRONTENDS, name_suffix=".parked")
+    assert [s["name"] for s in parked] == ["web-1-green.parked"]
+    assert bg.frontends(plan, FRONTENDS, new) == [
+        {"name": "web", "port": 8000, "colour": "green", "backends": [{"name": "web-1-green", "address": "10.0.0.11", "port": 18080}], "health_path": "/health"}
+    ]
+
+
+def test_no_live_specs_on_first_deploy():
+    assert bg.plan_specs([spec()], {"web": {"live": None, "new": "blue"}}, "live", FRONTENDS) == []
+
+
+def test_frontend_errors():
+    with pytest.raises(bg.BlueGreenError, match="maestro_proxy.frontends.web must give at least the port"):
+        bg.plan_specs([spec()], {"web": {"live": None, "new": "blue"}}, "new", {})
+    with pytest.raises(bg.BlueGreenError, match="no instance of the green colour"):
+        bg.frontends({"web": {"live": "blue", "new": "green"}}, FRONTENDS, [])
+
+
+def test_stale_services():
+    specs = [spec(), spec("web-2"), spec("db-1", service="db")]
+    infos = [
+        {"name": "web-1", "status": "running", "drift": []},
+        {"name": "web-2", "status": "running", "drift": ["image"]},
+        {"name": "db-1", "status": "running", "drift": []},
+    ]
+    assert bg.stale_services(specs, infos) == ["web"]
+    assert bg.stale_services(specs[2:], [{"name": "db-1", "status": "exited", "drift": []}]) == ["db"]
+
+
+# --- decide: one decision for every ship -------------------------------------------------------------
+
+SHIPS = {
+    "ship1": [spec("web-1"), spec("db-1", service="db")],
+    "ship2": [spec("web-2", ship="ship2", ship_ip="10.0.0.12")],
+}
+
+
+def info(name, status="running", drift=(), exists=True):
+    return {"name": name, "status": status, "drift": list(drift), "exists": exists}
+
+
+def decide(action="deploy", proxy=(), infos=None, **kwargs):
+    return bg.decide(
+        action, ["web"], specs_by_ship=SHIPS, proxy_frontends=list(proxy), infos_by_ship=infos or {}, frontends_cfg=FRONTENDS, **{"tag": "v2", **kwargs}
+    )
+
+
+def test_candidates_are_both_colours_as_wanted_of_the_services_only():
+    read = bg.candidates(SHIPS, ["web"], FRONTENDS, tag="v2", port_offset=100)
+    assert {ship: [s["name"] for s in specs] for ship, specs in read.items()} == {"ship1": ["web-1", "web-1-green"], "ship2": ["web-2", "web-2-green"]}
+    assert read["ship1"][1]["ports"][0]["external"] == 8180 and read["ship1"][1]["tag"] == "v2"
+    assert read["ship1"][0]["lifecycle"]["running"][0]["path"] == "/health"  # the frontend's health check, as the run wants it
+
+
+def test_first_deploy_of_blue_instances_started_outside_goes_to_green_and_names_no_spec():
+    decision = decide(infos={"ship1": [info("web-1")], "ship2": [info("web-2", status="stopped")]})
+    assert decision["plan"] == {"web": {"live": "blue", "new": "green", "routed": False}}
+    assert decision["ships"]["ship1"]["new"] == [{"instance": "web-1", "colour": "green", "wanted": True, "suffix": ""}]
+    assert decision["ships"]["ship1"]["parked"] == [{"instance": "web-1", "colour": "green", "wanted": True, "suffix": ".parked"}]
+    assert decision["ships"]["ship2"]["live"] == [{"instance": "web-2", "colour": "blue", "wanted": False, "suffix": ""}]
+    assert decision["ships"]["ship1"]["images"] == ["reg:5000/demo/web:v2"]
+    assert [b["port"] for b in decision["frontends"][0]["backends"]] == [18080, 18080] and decision["frontends"][0]["colour"] == "green"
+    assert "env" not in str(decision)  # names and colours, never specs (no secret can ride along)
+
+
+def test_a_routed_service_whose_live_colour_runs_as_wanted_is_left_alone():
+    proxy = [{"name": "web", "colour": "green"}]
+    good = {"ship1": [info("web-1-green")], "ship2": [info("web-2-green")]}
+    decision = decide(proxy=proxy, infos=good)
+    assert decision["up_to_date"] == ["web"] and decision["plan"] == {} and decision["frontends"] == []
+    assert decision["ships"]["ship1"] == {"images": [], "new": [], "live": [], "parked": []}
+    drifted = {"ship1": [info("web-1-green")], "ship2": [info("web-2-green", drift=[{"option": "image"}])]}
+    assert decide(proxy=proxy, infos=drifted)["plan"] == {"web": {"live": "green", "new": "blue", "routed": True}}
+
+
+def test_rollback_names_per_ship_the_colour_that_no_longer_exists():
+    proxy = [{"name": "web", "colour": "green"}]
+    infos = {"ship1": [info("web-1", status="stopped")], "ship2": [info("web-2", status="absent", exists=False)]}
+    decision = decide("rollback", proxy=proxy, infos=infos, tag=None)
+    assert decision["missing"] == {"ship2": ["web-2"]}
+    assert decision["plan"] == {"web": {"live": "green", "new": "blue", "routed": True}}
+    with pytest.raises(bg.BlueGreenError, match="nothing to roll back to"):
+        decide("rollback", infos={})
+
+
+def test_resolve_makes_the_spec_plan_specs_makes():
+    [made] = bg.plan_specs([spec()], {"web": {"new": "green"}}, "new", FRONTENDS, tag="v2", name_suffix=".parked")
+    assert bg.resolve({"instance": "web-1", "colour": "green", "wanted": True, "suffix": ".parked"}, spec(), FRONTENDS, tag="v2") == made
+    [live] = bg.plan_specs([spec()], {"web": {"live": "blue"}}, "live", FRONTENDS, tag="v2")
+    assert bg.resolve({"instance": "web-1", "colour": "blue", "wanted": False}, spec(), FRONTENDS, tag="v2") == live
