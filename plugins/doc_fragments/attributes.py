@@ -64,8 +64,8 @@ options:
   instances:
     description:
       - The instance specs to act on, all on the ship this task talks to, as the ships-file loader makes them.
-      - 'Keys: C(name) (container name, required), C(service), C(environment), C(ship), C(ship_ip), C(image) (required),
-        C(command), C(env), C(secret_env), C(ports), C(volumes), C(container_volumes), C(volumes_from), C(links),
+      - 'Keys: C(name) (container name, required), C(hostname), C(service), C(environment), C(ship), C(ship_ip), C(image)
+        (required), C(repository), C(tag), C(command), C(env), C(secret_env), C(ports), C(volumes), C(container_volumes), C(volumes_from), C(links),
         C(user), C(privileged), C(cap_add), C(cap_drop), C(extra_hosts), C(network_mode), C(networks), C(restart),
         C(dns), C(stop_timeout), C(limits), C(log_driver), C(log_opt), C(workdir), C(security_opt), C(ulimits),
         C(labels), C(healthcheck), C(init), C(lifecycle), C(requires), C(wants_info), C(omit). A missing key means unset.'

@@ -33,24 +33,16 @@ from ansible.errors import AnsibleActionFail, AnsibleFilterError
 from ansible_collections.maestro.docker.plugins.module_utils._docker.ports import DEFAULT_BIND_IP, DEFAULT_PROTOCOL
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.env import Links
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.graph import Graph
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.model import spec_defaults
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.values import split_image
 from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
 
 ADD_LINKS = "add_links"
 
-# What the loader's spec of an instance holds for each key that the ships file leaves out (the instance
-# module's documentation lists the keys). The inventory publishes a spec without them, the engine puts them
-# back: complete(compact(spec)) == spec, which a unit test holds to the loader for every key.
-SPEC_DEFAULTS = {
-    **dict.fromkeys(("command", "user", "network_mode", "log_driver", "workdir", "healthcheck"), None),
-    **dict.fromkeys(("privileged", "init"), False),
-    **dict.fromkeys(("secret_env", "ports", "volumes", "container_volumes", "volumes_from", "cap_add", "cap_drop"), []),
-    **dict.fromkeys(("networks", "dns", "security_opt", "ulimits"), []),
-    **dict.fromkeys(("links", "extra_hosts", "log_opt", "labels", "lifecycle"), {}),
-    "restart": {"name": "no", "retries": 0},
-    "stop_timeout": 10,
-    "limits": {"memory": None, "swap": None, "cpu": None},
-}
+# What the loader's spec of an instance holds for each key that the ships file leaves out (declared once, by the
+# loader: _config/model.py). The inventory publishes a spec without them, the engine puts them back:
+# complete(compact(spec)) == spec, which a unit test holds to the loader for every key.
+SPEC_DEFAULTS = spec_defaults()
 # ... and in each of its ports (the loader's port defaults)
 PORT_DEFAULTS = {"protocol": DEFAULT_PROTOCOL, "bind_ip": DEFAULT_BIND_IP}
 

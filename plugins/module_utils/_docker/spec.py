@@ -11,7 +11,10 @@ An *instance spec* is the plain dict the ships-file loader produces for one inst
 ``SPEC_KEYS``). :data:`OPTIONS` maps each spec key to the Docker API field it sets (the same
 path in the create body and in ``docker inspect``: ``Cmd`` <-> ``Config.Cmd``,
 ``HostConfig.X`` <-> ``HostConfig.X``), how the value is built, and how drift is compared.
-Pure logic: no Docker access, unit-tested in tests/unit/plugins/module_utils/test__spec.py.
+``SPEC_KEYS`` is the keys of OPTIONS and ``META_KEYS``: a new container option that the ships
+file passes as it is takes one ``Option`` here and one ``Field(..., spec=KEY)`` in the loader's
+schema (plugin_utils/_config/schema.py: the file's grammar and default), plus their tests.
+Pure logic: no Docker access, unit-tested in tests/unit/plugins/module_utils/_docker/test_spec.py.
 """
 
 from __future__ import annotations
@@ -33,11 +36,12 @@ LABEL_SERVICE = "maestro.service"
 LABEL_INSTANCE = "maestro.instance"
 LABEL_HASH = "maestro.spec-hash"
 
-SPEC_KEYS = (
-    *("name", "hostname", "service", "environment", "ship", "ship_ip", "image", "repository", "tag", "command", "env", "secret_env"),
-    *("ports", "volumes", "container_volumes", "volumes_from", "links", "user", "privileged", "cap_add", "cap_drop"),
-    *("extra_hosts", "network_mode", "networks", "restart", "dns", "stop_timeout", "limits", "log_driver", "log_opt"),
-    *("workdir", "security_opt", "ulimits", "labels", "healthcheck", "init", "lifecycle", "requires", "wants_info", "omit"),
+# Spec keys that are no container option of their own: who and where the instance is, what other options are
+# made of (hostname, log_opt), what is applied after create (networks), the checks and the plan. With the keys of
+# OPTIONS, they are the spec's keys (SPEC_KEYS, below OPTIONS): a new container option is one Option.
+META_KEYS = (
+    *("name", "hostname", "service", "environment", "ship", "ship_ip", "repository", "tag", "secret_env", "networks", "log_opt"),
+    *("lifecycle", "requires", "wants_info", "omit"),
 )
 DEFAULT_STOP_TIMEOUT = 10
 NANO = 1_000_000_000
@@ -265,6 +269,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("ulimits", "HostConfig.Ulimits", _ulimits, "set", _ulimits_norm, default=[]),
     Option("init", "HostConfig.Init", lambda v, s: bool(v), "strict", bool, default=False),
 )
+
+SPEC_KEYS = tuple(dict.fromkeys([*META_KEYS, *(option.key.split(".", 1)[0] for option in OPTIONS)]))
 
 
 def spec_value(spec: dict, key: str):

@@ -11,7 +11,11 @@
 The instance spec
 -----------------
 ``Instance.spec`` is a plain, JSON-serialisable dict that holds everything needed to create the
-container without the ships file (the Docker modules never parse the file). Its keys:
+container without the ships file (the Docker modules never parse the file). Its keys are declared
+once: the container options in module_utils/_docker/spec.py (``OPTIONS``, and ``META_KEYS`` for the
+others); the loader builds some (``Builder._spec``) and passes the others through from the file as
+they are (``Field.spec`` in schema.py). A unit test holds this table and the modules' documentation
+to that declaration. The keys:
 
 ================== ===============================================================================
 key                value
@@ -44,7 +48,8 @@ restart            ``{name, retries}``
 dns                list of servers
 stop_timeout       seconds
 limits             ``{memory, swap, cpu}``: bytes, bytes (-1 unlimited), CPU shares; None = unset
-log_driver         driver name or None; ``log_opt``: ``{name: string}``
+log_driver         driver name or None
+log_opt            the driver's options, ``{name: string}``
 workdir            working directory or None
 security_opt       list of strings
 ulimits            list of ``{name, soft, hard}``
@@ -172,6 +177,16 @@ class Instance:
     @property
     def spec(self) -> dict:
         return self.config.full_spec(self.name)
+
+
+# What the loader sets for the keys it builds (Builder._spec) when the file says nothing.
+BUILT_DEFAULTS = {"secret_env": [], "ports": [], "extra_hosts": {}, "limits": {"memory": None, "swap": None, "cpu": None}, "healthcheck": None}
+
+
+def spec_defaults() -> dict:
+    """Each instance spec key's value when the ships file leaves it out (the keys that have one): the schema's
+    defaults of the keys passed through as they are, and those of the keys the loader builds."""
+    return {**{f.spec: f.default for f in S.SPEC_FIELDS}, **BUILT_DEFAULTS}
 
 
 class Config:
@@ -578,34 +593,14 @@ class Builder:
             "image": full,
             "repository": repository,
             "tag": tag,
-            "command": v.get("command"),
             "env": env,
             "secret_env": secret_keys(env, user_keys, v["secret_env"]),
             "ports": [dict(port) for port in v["ports"].values()],
-            "volumes": v["volumes"],
-            "container_volumes": v["container_volumes"],
-            "volumes_from": v["volumes_from"],
-            "links": v["links"],
-            "user": v.get("username"),
-            "privileged": v["privileged"],
-            "cap_add": v["cap_add"],
-            "cap_drop": v["cap_drop"],
             "extra_hosts": {h: t["ip"] if "ip" in t else ships[t["ship"]].ip for h, t in v["extra_hosts"].items() if "ip" in t or t["ship"] in ships},
-            "network_mode": v.get("net"),
-            "networks": v["networks"],
-            "restart": v["restart"],
-            "dns": v["dns"],
-            "stop_timeout": v["stop_timeout"],
             "limits": {"memory": v["limits"].get("memory"), "swap": v["limits"].get("swap"), "cpu": v["limits"].get("cpu")},
-            "log_driver": v.get("log_driver"),
-            "log_opt": v["log_opt"],
-            "workdir": v.get("workdir"),
-            "security_opt": v["security_opt"],
-            "ulimits": v["ulimits"],
-            "labels": v["labels"],
             "healthcheck": {k: val for k, val in v["healthcheck"].items() if val is not None} if v.get("healthcheck") else None,
-            "init": v["init"],
-            "lifecycle": v["lifecycle"],
+            # the container options that the file passes through as they are (schema: Field.spec)
+            **{f.spec: v.get(f.name) for f in S.SPEC_FIELDS},
         }
 
     def _env(self, p, ship, image, tag):

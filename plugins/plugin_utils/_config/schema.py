@@ -299,7 +299,15 @@ FIELDS = (
         levels=_BOTH,
         inherit="union",
     ),
-    Field("lifecycle", LIFECYCLE, "Lifecycle checks per state; instance checks are appended to the service's.", default={}, levels=_BOTH, inherit="append"),
+    Field(
+        "lifecycle",
+        LIFECYCLE,
+        "Lifecycle checks per state; instance checks are appended to the service's.",
+        default={},
+        levels=_BOTH,
+        inherit="append",
+        spec="lifecycle",
+    ),
     Field("limits", LIMITS, "Resource limits; an instance overrides per key.", default={}, levels=_BOTH, inherit="merge"),
     Field(
         "ports",
@@ -317,6 +325,7 @@ FIELDS = (
         "Command (default: the image's). cmd is a deprecated alias.",
         levels=frozenset({INSTANCE}),
         aliases=("cmd",),
+        spec="command",
     ),
     Field(
         "volumes",
@@ -324,6 +333,7 @@ FIELDS = (
         "Bind mounts and named volumes (syntax by __maestro.schema).",
         default=[],
         levels=frozenset({INSTANCE}),
+        spec="volumes",
     ),
     Field(
         "container_volumes",
@@ -331,6 +341,7 @@ FIELDS = (
         "Anonymous container-only volumes.",
         default=[],
         levels=frozenset({INSTANCE}),
+        spec="container_volumes",
     ),
     Field(
         "volumes_from",
@@ -338,14 +349,20 @@ FIELDS = (
         "Instances (on the same ship) to mount the volumes of; adds a dependency on their service.",
         default=[],
         levels=frozenset({INSTANCE}),
+        spec="volumes_from",
     ),
-    Field("links", MapOf(Str()), "Legacy Docker links {container: alias} (same ship).", default={}, levels=frozenset({INSTANCE})),
+    Field("links", MapOf(Str()), "Legacy Docker links {container: alias} (same ship).", default={}, levels=frozenset({INSTANCE}), spec="links"),
     Field(
-        "username", Str(coerce=True), "User (name, uid or uid:gid) to run as. user is accepted as an alias.", levels=frozenset({INSTANCE}), aliases=("user",)
+        "username",
+        Str(coerce=True),
+        "User (name, uid or uid:gid) to run as. user is accepted as an alias.",
+        levels=frozenset({INSTANCE}),
+        aliases=("user",),
+        spec="user",
     ),
-    Field("privileged", Bool(), "Run privileged.", default=False, levels=frozenset({INSTANCE})),
-    Field("cap_add", STRINGS, "Capabilities to add.", default=[], levels=frozenset({INSTANCE})),
-    Field("cap_drop", STRINGS, "Capabilities to drop.", default=[], levels=frozenset({INSTANCE})),
+    Field("privileged", Bool(), "Run privileged.", default=False, levels=frozenset({INSTANCE}), spec="privileged"),
+    Field("cap_add", STRINGS, "Capabilities to add.", default=[], levels=frozenset({INSTANCE}), spec="cap_add"),
+    Field("cap_drop", STRINGS, "Capabilities to drop.", default=[], levels=frozenset({INSTANCE}), spec="cap_drop"),
     Field(
         "extra_hosts",
         MapOf(Func("ip or {ship}", V.extra_host, "an IP or {ship: NAME}")),
@@ -353,9 +370,20 @@ FIELDS = (
         default={},
         levels=frozenset({INSTANCE}),
     ),
-    Field("net", Str(), "Network mode: bridge, host, none, container:NAME, or a network name. No hostname is set with it.", levels=frozenset({INSTANCE})),
     Field(
-        "networks", Func("list", V.networks, "a list"), "User-defined networks to join: names, or {name, aliases}.", default=[], levels=frozenset({INSTANCE})
+        "net",
+        Str(),
+        "Network mode: bridge, host, none, container:NAME, or a network name. No hostname is set with it.",
+        levels=frozenset({INSTANCE}),
+        spec="network_mode",
+    ),
+    Field(
+        "networks",
+        Func("list", V.networks, "a list"),
+        "User-defined networks to join: names, or {name, aliases}.",
+        default=[],
+        levels=frozenset({INSTANCE}),
+        spec="networks",
     ),
     Field(
         "restart",
@@ -363,25 +391,44 @@ FIELDS = (
         "Restart policy: no, always, unless-stopped, on-failure[:RETRIES], or {name, retries}.",
         default={"name": "no", "retries": 0},
         levels=frozenset({INSTANCE}),
+        spec="restart",
     ),
-    Field("dns", STRINGS, "DNS server(s).", default=[], levels=frozenset({INSTANCE})),
-    Field("stop_timeout", Int(0), "Seconds between SIGTERM and SIGKILL on stop.", default=10, levels=frozenset({INSTANCE})),
-    Field("log_driver", Func("log driver", V.log_driver, "a log driver"), "Logging driver.", levels=frozenset({INSTANCE})),
-    Field("log_opt", Func("mapping", V.string_map, "a mapping"), "Logging driver options (values are stringified).", default={}, levels=frozenset({INSTANCE})),
-    Field("workdir", Str(), "Working directory.", levels=frozenset({INSTANCE})),
-    Field("security_opt", STRINGS, "Security options.", default=[], levels=frozenset({INSTANCE})),
-    Field("ulimits", Func("mapping", V.ulimits, "a mapping"), "Ulimits: {name: N} or {name: {soft, hard}}.", default=[], levels=frozenset({INSTANCE})),
+    Field("dns", STRINGS, "DNS server(s).", default=[], levels=frozenset({INSTANCE}), spec="dns"),
+    Field("stop_timeout", Int(0), "Seconds between SIGTERM and SIGKILL on stop.", default=10, levels=frozenset({INSTANCE}), spec="stop_timeout"),
+    Field("log_driver", Func("log driver", V.log_driver, "a log driver"), "Logging driver.", levels=frozenset({INSTANCE}), spec="log_driver"),
+    Field(
+        "log_opt",
+        Func("mapping", V.string_map, "a mapping"),
+        "Logging driver options (values are stringified).",
+        default={},
+        levels=frozenset({INSTANCE}),
+        spec="log_opt",
+    ),
+    Field("workdir", Str(), "Working directory.", levels=frozenset({INSTANCE}), spec="workdir"),
+    Field("security_opt", STRINGS, "Security options.", default=[], levels=frozenset({INSTANCE}), spec="security_opt"),
+    Field(
+        "ulimits",
+        Func("mapping", V.ulimits, "a mapping"),
+        "Ulimits: {name: N} or {name: {soft, hard}}.",
+        default=[],
+        levels=frozenset({INSTANCE}),
+        spec="ulimits",
+    ),
     Field(
         "labels",
         Func("mapping or list", V.labels, "a mapping or a list"),
         "Container labels: a mapping or key=value strings.",
         default={},
         levels=frozenset({INSTANCE}),
+        spec="labels",
     ),
     Field("healthcheck", HEALTHCHECK, "Docker healthcheck (test, interval, timeout, retries, start_period).", levels=frozenset({INSTANCE})),
-    Field("init", Bool(), "Run an init process (docker run --init) as PID 1.", default=False, levels=frozenset({INSTANCE})),
+    Field("init", Bool(), "Run an init process (docker run --init) as PID 1.", default=False, levels=frozenset({INSTANCE}), spec="init"),
     Field("lxc_conf", Type(), "", levels=frozenset({INSTANCE}), removed="lxc_conf is not supported: Docker removed the LXC execution driver in 1.10"),
 )
+
+# The keys the loader passes to the instance spec as they are (Field.spec): with the keys it builds (model.py), the spec.
+SPEC_FIELDS = tuple(f for f in FIELDS if f.spec)
 
 LEVEL_NAMES = {TOP: "top-level", SHIP: "ship", SHIP_DEFAULTS: "ship_defaults", SERVICE: "service", INSTANCE: "instance"}
 

@@ -238,6 +238,8 @@ class Field:
     is allowed, where it is required, how an instance inherits it from its service, and aliases.
 
     ``removed`` makes the key an error with that explanation (keys maestro-ng had that cannot work).
+    ``spec`` names the instance spec key that the loader sets to this key's final value, as it is (the
+    container options that the file passes through); its default is the spec's when the file says nothing.
     """
 
     name: str
@@ -249,6 +251,7 @@ class Field:
     inherit: str | None = None
     aliases: tuple = ()
     removed: str | None = None
+    spec: str | None = None
 
     def default_value(self):
         return copy.deepcopy(self.default)

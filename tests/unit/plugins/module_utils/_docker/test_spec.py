@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from ansible_collections.maestro.docker.plugins.doc_fragments.attributes import ModuleDocFragment
 from ansible_collections.maestro.docker.plugins.module_utils._docker import spec as _spec
+from ansible_collections.maestro.docker.plugins.plugin_utils._config import model
 
 IMAGE = "10.0.0.1:5000/demo/web:v1"
 
@@ -194,3 +198,12 @@ def test_every_spec_the_loader_makes_is_accepted(load):
     assert configs["db-1"]["Hostname"] == "db-1"
     assert "Hostname" not in configs["web-1"]
     assert configs["web-2"]["HostConfig"]["PortBindings"] == {"8080/tcp": [{"HostIp": "0.0.0.0", "HostPort": "80"}]}
+
+
+def test_the_documented_spec_keys_are_the_spec_keys():
+    """The instance modules' documentation and the loader's table list exactly SPEC_KEYS (OPTIONS + META_KEYS)."""
+    listed = ModuleDocFragment.INSTANCES.split("'Keys: ", 1)[1].split("A missing key", 1)[0]
+    assert set(re.findall(r"C\((\w+)\)", listed)) == set(_spec.SPEC_KEYS)
+    table = model.__doc__.split("================== =", 2)[2].split("==================", 1)[1]
+    documented = {word for line in table.splitlines() if line[:1].isalpha() for word in re.findall(r"\w+", line.split("  ", 1)[0])}
+    assert documented == set(_spec.SPEC_KEYS)
