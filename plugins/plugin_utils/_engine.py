@@ -84,10 +84,10 @@ def run_steps(steps: list, play_ships: list, execute, *, options: dict, check_mo
     ``execute(action, ship, names)`` runs one ship's part and returns the module's result. Ships outside
     ``play_ships`` (``--limit``, or failed earlier in the play) are left out. ``report(index, step, results,
     seconds)`` is told of each finished step (the progress lines). The result: ``changed``, ``failed``,
-    ``steps`` (per step: action, and per ship its result), ``failed_ships`` and ``msg``.
+    ``steps`` (per step: action, and per ship its result), ``changed_ships``, ``failed_ships`` and ``msg``.
     """
     in_play = set(play_ships)
-    done, failed_ships, changed = [], [], False
+    done, failed_ships, changed_ships = [], [], set()
     for index, step in enumerate(steps):
         ships = {ship: names for ship, names in step["ships"].items() if ship in in_play and names}
         wait = delay_of(step, options, check_mode)
@@ -95,7 +95,7 @@ def run_steps(steps: list, play_ships: list, execute, *, options: dict, check_mo
             sleep(wait)
         started = time.monotonic()
         results = on_every_ship(step["action"], ships, execute)
-        changed = changed or any(result.get("changed") for result in results.values())
+        changed_ships.update(ship for ship, result in results.items() if result.get("changed"))
         done.append({"action": step["action"], "ships": results})
         if report is not None:
             report(index, step, results, time.monotonic() - started)
@@ -103,7 +103,7 @@ def run_steps(steps: list, play_ships: list, execute, *, options: dict, check_mo
         if failed_ships:
             break
     failures = {ship: str(done[-1]["ships"][ship].get("msg") or f"{done[-1]['action']} failed") for ship in failed_ships}
-    outcome = {"changed": changed, "steps": done, "failed_ships": failed_ships, "failures": failures}
+    outcome = {"changed": bool(changed_ships), "steps": done, "failed_ships": failed_ships, "failures": failures, "changed_ships": sorted(changed_ships)}
     if failed_ships:
         last = done[-1]
         messages = list(failures.values())

@@ -48,6 +48,7 @@ def test_steps_run_in_order_each_on_every_ship_at_once():
     assert execute.most == 2  # both ships of step 1 at once
     assert execute.calls.index(("stop", "s1", ("db-1",))) > max(execute.calls.index(("stop", s, (n,))) for s, n in (("s1", "web-1"), ("s2", "web-2")))
     assert outcome["changed"] is True and outcome["failed_ships"] == [] and "failed" not in outcome
+    assert outcome["changed_ships"] == ["s1", "s2"]  # each ship where a step changed something (PLAY RECAP shows it)
     assert [step["action"] for step in outcome["steps"]] == ["stop", "stop", "start", "start"]
 
 
