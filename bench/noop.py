@@ -34,7 +34,7 @@ from bench.tools import collection as col  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--size", default="24x1", help="SHIPSxINSTANCES (default 24x1)")
     parser.add_argument("--strategy", default="blue-green", choices=["blue-green", "stop-start"])
     parser.add_argument("--runs", type=int, default=3)

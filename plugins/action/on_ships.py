@@ -26,6 +26,8 @@ class ActionModule(ShipsAction):
         module, options, label = args["module"], args["options"], args["label"] or args["module"]
         # every ship of the play, also one that failed: the undo of a failed step must reach the ships it acted on
         in_play = set(play_ships(task_vars, failed_too=True))
+        if args["only_ships"] is not None:
+            in_play &= set(args["only_ships"])
         take = args["take"]
         entries = {str(ship): ({arg: (entry or {}).get(key) for arg, key in take.items()} if take else entry) for ship, entry in args["ships"].items()}
         wanted = {ship: own for ship, own in sorted(entries.items()) if ship in in_play and isinstance(own, dict) and any(own.values())}
@@ -53,6 +55,7 @@ class ActionModule(ShipsAction):
         outcome = {
             "changed": any(r.get("changed") for r in results.values()),
             "ships": results,
+            "done_ships": [ship for ship in results if ship not in failed],
             "failed_ships": failed,
             "failures": {ship: str(results[ship].get("msg") or f"{label} failed") for ship in failed},
         }

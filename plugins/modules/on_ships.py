@@ -36,6 +36,12 @@ options:
   label:
     description: What the step is called in the line it prints. Default, the module's name.
     type: str
+  only_ships:
+    description:
+      - Act only on these ships of O(ships), for example the RV(done_ships) of an earlier step (the undo of a failed
+        deploy acts only where the step it undoes was done). Default, every ship of O(ships).
+    type: list
+    elements: str
   take:
     description:
       - "Take each ship's arguments from keys of its entry in O(ships), module argument to key, for example
@@ -84,6 +90,11 @@ ships:
   description: Each ship's result, that of the module.
   returned: always
   type: dict
+done_ships:
+  description: The ships where the module ran and did not fail.
+  returned: always
+  type: list
+  elements: str
 failed_ships:
   description: The ships where the module failed.
   returned: always
@@ -109,6 +120,7 @@ ARGUMENT_SPEC = {
     "label": {"type": "str"},
     "colours": {"type": "dict", "default": {}},
     "take": {"type": "dict", "default": {}},
+    "only_ships": {"type": "list", "elements": "str"},
 }
 
 

@@ -188,6 +188,9 @@ class ShipVars:
         self.hidden.update(no_log)
         # own_process: this worker process was forked for this task alone and ends with it, so an ssh_key may set its PATH
         outcome = _module.execute(module, params, check_mode=check_mode, diff=diff, own_process=bool(params.get("ssh_key")), clients=self.clients)
+        if display.verbosity < 3:
+            # a module task's traceback is shown at -vvv only; a ship's result is printed whole when its step fails
+            outcome.pop("exception", None)
         return remove_values(outcome, no_log) if no_log else outcome
 
     def close(self) -> None:

@@ -23,7 +23,7 @@ def _imports(path: Path):
 
 
 def test_imports_are_absolute():
-    relative = [str(path.relative_to(PLUGINS)) for path in PLUGINS.rglob("*.py") if any(level for level, _ in _imports(path))]
+    relative = [str(path.relative_to(PLUGINS)) for path in PLUGINS.rglob("*.py") if any(level for level, _module in _imports(path))]
     assert relative == []
 
 
@@ -33,7 +33,7 @@ def test_module_code_never_imports_controller_code():
         f"{path.relative_to(PLUGINS)}: {module}"
         for folder in ("module_utils", "modules")
         for path in (PLUGINS / folder).rglob("*.py")
-        for _, module in _imports(path)
+        for _level, module in _imports(path)
         if module.startswith(f"{PACKAGE}.plugin_utils") or module.startswith(f"{PACKAGE}.action")
     ]
     assert wrong == []
@@ -44,6 +44,6 @@ def test_the_docker_sdk_is_imported_only_by_the_client_and_registry():
     importers = sorted(
         str(path.relative_to(PLUGINS))
         for path in PLUGINS.rglob("*.py")
-        if any(module == "docker" or module.startswith("docker.") for _, module in _imports(path))
+        if any(module == "docker" or module.startswith("docker.") for _level, module in _imports(path))
     )
     assert importers == ["module_utils/_docker/client.py", "module_utils/_docker/registry.py"]

@@ -59,7 +59,7 @@ def text(start: int, end: int):
 
 def numbers(value) -> list[int]:
     """Every port of a spec value (``8080`` -> [8080], ``"1234-1236"`` -> [1234, 1235, 1236])."""
-    start, end, _ = parse(value)
+    start, end = parse(value)[:2]
     return list(range(start, end + 1))
 
 
@@ -69,13 +69,13 @@ def first(value) -> int:
 
 
 def is_range(value) -> bool:
-    start, end, _ = parse(value)
+    start, end = parse(value)[:2]
     return end > start
 
 
 def shift(value, offset: int):
     """A spec value moved by ``offset`` (the blue/green port offset); PortError above the highest port."""
-    start, end, _ = parse(value)
+    start, end = parse(value)[:2]
     if end + offset > MAX_PORT:
         raise PortError(f"{text(start, end)} + offset {offset} is above {MAX_PORT}")
     if start + offset < 1:

@@ -6,8 +6,8 @@
 
 web has 2 instances on each of the 3 ships; the proxy runs on ship1. A load thread sends 25 requests/s
 through the proxy during every deploy (tests/fleet/load.py); a request fails on any error or non-200.
-The tests run in file order, each from the state the previous one left: v1, v2, broken (refused),
-rollback to v1, the lock, then the stop-start strategy on an environment of its own.
+The tests run in file order, each from the state the previous one left: v1, v2, broken (refused), a missing
+tag (refused at the pull), rollback to v1, the lock, then the stop-start strategy on an environment of its own.
 """
 
 from __future__ import annotations
@@ -197,12 +197,29 @@ def test_broken_deploy_is_refused_on_every_ship_and_traffic_stays_on_v2(web):
     assert "Deploy of web (blue-green) failed." in proc.output
     assert f"Error passing the running lifecycle checks of instance {web.name}-ship1-a on ship ship1: http check" in proc.output
     assert "HTTP 404" in proc.output and "Traceback" not in proc.output
-    assert "The traffic never left the live colour (green); the new colour was removed on every ship." in proc.output
+    assert "The traffic never left the live colour (green); the new colour was removed on every ship." in proc.output, proc.output[-2500:]
     # The broken containers are gone and the older colour (v1) is back in its slot, for rollback.
     assert each(web.states(), "stopped v1"), web.states()
     assert each(web.states(".parked"), "absent")
     assert each(web.states("-green"), "running v2")
     assert "Failed to deploy web!" in web.audit_log.read_text()
+
+
+def test_a_deploy_failing_at_the_pull_keeps_the_rollback_target(web):
+    """Issue 14: a tag that is not in the registry fails at the pull, before anything was started or parked. The undo
+    used to remove the new colour's slot on every ship, which held the rollback target (v1): now it leaves it alone."""
+    kept = {name: web.container(name)["Id"] for name in web.instances}
+    proc, during, after = deploy_under_load(web, "playbooks/deploy.yml", "-e", "maestro_deploy_tag=nope")
+    assert proc.returncode != 0
+    assert during.failures == 0 and set(during.answers) == {"v2"}, during
+    assert after.failures == 0 and set(after.answers) == {"v2"}, after
+    assert "Deploy of web (blue-green) failed." in proc.output and "Traceback" not in proc.output, proc.output[-6000:]
+    assert "nothing had been started, and the older colour is still in its slot on every ship, for rollback." in proc.output
+    # the very containers of v1, untouched, and nothing parked or left over
+    assert {name: web.container(name)["Id"] for name in web.instances} == kept
+    assert each(web.states(), "stopped v1"), web.states()
+    assert each(web.states(".parked"), "absent")
+    assert each(web.states("-green"), "running v2")
 
 
 def test_rollback_returns_to_v1_under_load(web):
