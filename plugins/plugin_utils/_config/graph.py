@@ -43,7 +43,7 @@ class Graph:
 
     @classmethod
     def from_published(cls, services: dict) -> Graph:
-        """The graph of what the ships inventory published as ``maestro_services`` (``Config.published_services``).
+        """The graph of the services as the ships inventory published them, put back together (``_published.estate``).
 
         The plays plan from this, not from the file again: they see exactly the inventory's instances.
         """
