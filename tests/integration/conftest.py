@@ -47,8 +47,10 @@ def inventory(fleet: Fleet, tmp_path_factory) -> Path:
                 "fleet_registry": fleet.registry,
                 "fleet_images": {**{tag: fleet.image(tag) for tag in ("v1", "v2", "broken")}, "proxy": fleet.image(PROXY_TAG, PROXY_REPOSITORY)},
                 "name_prefix": f"it{run_id}",
-                # host ports for this run, away from other runs: every target adds its own offsets
-                "port_base": 20000 + int(run_id, 16) % 400 * 100,
+                # host ports for this run, away from other runs: every target adds its own offsets (< 100).
+                # 20000..32099 stays below Linux's ephemeral range (32768-60999), where an outgoing
+                # connection in the ship's namespace can hold the port (CI saw "address already in use").
+                "port_base": 20000 + int(run_id, 16) % 120 * 100,
             },
             "children": {"ships": {"hosts": hosts}},
         }
