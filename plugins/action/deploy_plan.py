@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import datetime
+import secrets
+
 from ansible_collections.maestro.docker.plugins.modules.deploy_plan import ARGUMENT_SPEC
 from ansible_collections.maestro.docker.plugins.plugin_utils import _bluegreen
 from ansible_collections.maestro.docker.plugins.plugin_utils._engine import on_every_ship
@@ -40,15 +43,21 @@ class ActionModule(ShipsAction):
         if failed:
             msg = "; ".join(dict.fromkeys(map(str, failed.values())))
             return ships.hide({**result, "failed": True, "changed": False, "failed_ships": sorted(failed), "msg": msg})
+        infos_by_ship = {ship: outcome.get("instances") or [] for ship, outcome in found.items()}
+        held = _bluegreen.releases(read, infos_by_ship, args["proxy_frontends"], services)
+        result.update(releases=held, release_lines=_bluegreen.release_lines(held))
+        if args["action"] == "releases":
+            return ships.hide({**result, "changed": False, "plan": {}, "up_to_date": [], "missing": {}, "ships": {}, "frontends": [], "release": None})
         try:
             decision = _bluegreen.decide(
                 args["action"],
                 sorted(services),
                 specs_by_ship=specs_by_ship,
                 proxy_frontends=args["proxy_frontends"],
-                infos_by_ship={ship: outcome.get("instances") or [] for ship, outcome in found.items()},
+                infos_by_ship=infos_by_ship,
                 frontends_cfg=args["frontends"],
                 park_suffix=args["park_suffix"],
+                release=_bluegreen.new_release(datetime.datetime.now(datetime.UTC), args["tag"], secrets.token_hex(2)),
                 **options,
             )
         except _bluegreen.BlueGreenError as exc:

@@ -21,9 +21,9 @@ description:
   - This is an action that runs on the controller only; the C(maestro.docker.deploy) role runs it.
 options:
   action:
-    description: V(deploy) or V(rollback).
+    description: V(deploy), V(rollback), or V(releases) (read and list what each colour holds; decide nothing).
     type: str
-    choices: [deploy, rollback]
+    choices: [deploy, rollback, releases]
     default: deploy
   services:
     description: The services deployed.
@@ -89,7 +89,27 @@ missing:
   returned: success
   type: dict
 ships:
-  description: Per ship, C(new), C(live) and C(parked), each a list of colours of instances (C(instance), C(colour), C(wanted), C(suffix)).
+  description: >-
+    Per ship, C(new), C(live) and C(parked), each a list of colours of instances (C(instance), C(colour), C(wanted),
+    C(suffix), and for a deploy's new colour the C(release) it records).
+  returned: success
+  type: dict
+releases:
+  description: >-
+    Per service, what each colour holds across the ships before the run, the live colour first (C(colour), C(live),
+    C(instances), C(running), C(stopped), and C(releases), each with C(id), C(tag), C(time), C(image), C(digest) and
+    C(ships)). C(id) is V(null) for containers that no blue/green deploy started.
+  returned: success
+  type: dict
+release_lines:
+  description: RV(releases) as lines a person reads.
+  returned: success
+  type: list
+  elements: str
+release:
+  description: >-
+    The release a deploy starts (C(id), C(time), C(tag)), recorded in the labels of every container of the new colour;
+    V(null) for a rollback or a deploy with nothing to do.
   returned: success
   type: dict
 frontends:
@@ -103,7 +123,7 @@ from ansible_collections.maestro.docker.plugins.module_utils._docker.runner impo
 
 # The one declaration of the options: the action plugin (plugins/action/deploy_plan.py), which does the work, validates with it.
 ARGUMENT_SPEC = {
-    "action": {"type": "str", "choices": ["deploy", "rollback"], "default": "deploy"},
+    "action": {"type": "str", "choices": ["deploy", "rollback", "releases"], "default": "deploy"},
     "services": {"type": "list", "elements": "str", "required": True},
     "frontends": {"type": "dict", "required": True},
     "proxy_frontends": {"type": "list", "elements": "dict", "default": []},

@@ -22,8 +22,10 @@ starts the other one, switches, and stops (but keeps) the old one, which ``rollb
 from __future__ import annotations
 
 import copy
+import datetime
 
 from ansible_collections.maestro.docker.plugins.module_utils._docker import ports as _ports
+from ansible_collections.maestro.docker.plugins.module_utils._docker import spec as _spec
 
 COLOURS = ("blue", "green")
 LABEL_COLOUR = "maestro.colour"
@@ -247,6 +249,7 @@ def decide(
     tag: str | None = None,
     check_wait: int = 30,
     park_suffix: str = ".parked",
+    release: dict | None = None,
 ) -> dict:
     """What a deploy (or rollback) does on every ship, from what :func:`candidates` read (``infos_by_ship``:
     each ship's instance_info results for them).
@@ -255,7 +258,8 @@ def decide(
     alone: routed, and every instance of the live colour running as wanted), ``missing`` (rollback: per
     ship, the instances of the colour to go back to that no longer exist) and ``ships``: per ship, the
     specs of the ``new`` colour, of the ``live`` one (as it is), and of the older colour ``parked``
-    under another name while the new one comes up.
+    under another name while the new one comes up. A deploy's new colour records ``release`` (:func:`new_release`)
+    in its labels; a rollback starts the containers of the other colour as they are, with the release they recorded.
     """
     infos = {ship: {i.get("name"): i for i in found or []} for ship, found in infos_by_ship.items()}
     blue_running = sorted(
@@ -284,7 +288,11 @@ def decide(
         live = [spec for spec in specs if (planned.get(spec.get("service")) or {}).get("live")]
         ships[ship] = {
             "images": list(dict.fromkeys(spec["image"] for spec in new)),
-            "new": [ref(spec, planned[spec["service"]]["new"], wanted=True) for spec in specs if spec.get("service") in planned],
+            "new": [
+                ref(spec, planned[spec["service"]]["new"], wanted=True, release=release if action == "deploy" else None)
+                for spec in specs
+                if spec.get("service") in planned
+            ],
             "live": [ref(spec, planned[spec["service"]]["live"], wanted=False) for spec in live],
             "parked": [ref(spec, planned[spec["service"]]["new"], wanted=True, suffix=park_suffix) for spec in specs if spec.get("service") in planned],
         }
@@ -298,13 +306,23 @@ def decide(
         "missing": missing,
         "ships": ships,
         "frontends": frontends(planned, frontends_cfg, all_new) if planned else [],
+        "release": release if action == "deploy" and planned else None,
     }
 
 
-def ref(spec: dict, colour: str, *, wanted: bool, suffix: str = "") -> dict:
+def new_release(now: datetime.datetime, tag: str | None, token: str) -> dict:
+    """The release a deploy starts: an id that sorts by time (``20261203T081500Z-3f2a``), the time, and the deploy tag."""
+    stamp = now.astimezone(datetime.UTC)
+    return {"id": f"{stamp:%Y%m%dT%H%M%SZ}-{token}", "time": f"{stamp:%Y-%m-%dT%H:%M:%SZ}", "tag": tag or ""}
+
+
+def ref(spec: dict, colour: str, *, wanted: bool, suffix: str = "", release: dict | None = None) -> dict:
     """A colour of an instance, by name: what the steps pass on instead of specs, so that no spec (and no secret
     of its environment) is ever a fact or a task result. :func:`resolve` makes the spec where it is used."""
-    return {"instance": spec["name"], "colour": colour, "wanted": wanted, "suffix": suffix}
+    item = {"instance": spec["name"], "colour": colour, "wanted": wanted, "suffix": suffix}
+    if release:
+        item["release"] = release
+    return item
 
 
 def resolve(item: dict, spec: dict, frontends_cfg: dict, *, port_offset: int = 10000, tag: str | None = None, check_wait: int = 30) -> dict:
@@ -314,4 +332,73 @@ def resolve(item: dict, spec: dict, frontends_cfg: dict, *, port_offset: int = 1
     health = {"path": cfg.get("health_path"), "port": cfg.get("backend_port"), "max_wait": check_wait} if wanted else None
     coloured = colour_spec(spec, str(item["colour"]), port_offset=port_offset, tag=tag if wanted else None, health=health)
     coloured["name"] += str(item.get("suffix") or "")
+    if item.get("release"):
+        coloured["labels"].update(_spec.release_labels({**item["release"], "image": coloured["image"]}))
     return coloured
+
+
+# --- the releases each colour runs: what status shows ------------------------------------------------
+
+
+def releases(read: dict, infos_by_ship: dict, proxy_frontends, services) -> dict:
+    """Per service, the release each colour holds across the ships (``read``: :func:`candidates`; ``infos_by_ship``:
+    each ship's instance_info results for them): the live colour first, then the one kept for a rollback.
+
+    Each entry: ``colour``, ``live``, ``instances`` (of the colour, on every ship), ``running``, ``stopped``, and
+    ``releases``: the distinct releases its containers recorded (``id`` None for containers no deploy started), each
+    with the ships that run it. A colour with no container is left out.
+    """
+    routed = {f.get("name"): f.get("colour") for f in proxy_frontends or [] if f.get("colour") in COLOURS}
+    out = {}
+    for service in sorted(services):
+        entries = []
+        for colour in COLOURS:
+            found = []
+            for ship, specs in sorted(read.items()):
+                infos = {i.get("name"): i for i in infos_by_ship.get(ship) or []}
+                found += [(ship, infos.get(s["name"]) or {}) for s in specs or [] if s.get("service") == service and s["labels"].get(LABEL_COLOUR) == colour]
+            present = [(ship, info) for ship, info in found if info.get("exists")]
+            if not present:
+                continue
+            kinds: dict = {}
+            for ship, info in present:
+                release = info.get("release") or {"id": None, "image": info.get("image"), "digest": info.get("digest")}
+                key = (release.get("id"), release.get("image"), release.get("digest"))
+                entry = kinds.setdefault(key, {**release, "ships": []})
+                if ship not in entry["ships"]:
+                    entry["ships"].append(ship)
+            entries.append(
+                {
+                    "colour": colour,
+                    "instances": len(found),
+                    "running": sum(1 for _ship, info in present if info.get("status") == "running"),
+                    "stopped": sum(1 for _ship, info in present if info.get("status") != "running"),
+                    "releases": sorted(kinds.values(), key=lambda r: str(r.get("id") or "")),
+                }
+            )
+        live = routed.get(service) or ("blue" if any(e["colour"] == "blue" and e["running"] for e in entries) else None)
+        for entry in entries:
+            entry["live"] = entry["colour"] == live
+        out[service] = sorted(entries, key=lambda e: not e["live"])
+    return out
+
+
+def release_lines(by_service: dict) -> list[str]:
+    """:func:`releases` as lines a person reads, one per colour and release."""
+    lines = []
+    for service, entries in sorted(by_service.items()):
+        if not entries:
+            lines.append(f"{service}: no container of either colour")
+        for entry in entries:
+            role = "live" if entry["live"] else "kept"
+            counts = f"{entry['running']} running, {entry['stopped']} stopped of {entry['instances']}"
+            for release in entry["releases"]:
+                what = f"release {release['id']}" if release.get("id") else "no release recorded (started outside a deploy)"
+                details = [f"tag {release['tag']}" if release.get("tag") else None, release.get("image"), _short(release.get("digest")), release.get("time")]
+                shown = ", ".join(d for d in details if d)
+                lines.append(f"{service}: {role} {entry['colour']}: {what} ({shown}); {counts}; ships {', '.join(release['ships'])}")
+    return lines
+
+
+def _short(digest: str | None) -> str | None:
+    return digest[:19] if digest else None

@@ -30,7 +30,7 @@ from ansible_collections.maestro.docker.plugins.module_utils._docker.client impo
 from ansible_collections.maestro.docker.plugins.module_utils._docker.registry import Puller, image_summary, registry_passwords, split_ref
 
 STATES = ("started", "stopped", "present", "absent")
-RECREATE = ("never", "stopped", "changed", "always")
+RECREATE = ("never", "stopped", "changed", "always", "keep")
 PULL = ("missing", "always", "never")
 
 
@@ -219,7 +219,8 @@ class InstanceBatch:
             return
 
         running = _running(container)
-        may_recreate = container is None or not running or recreate in ("changed", "always")
+        # keep: the container is what is wanted (a rollback starts the release it recorded), drifted or not
+        may_recreate = container is None or (recreate != "keep" and (not running or recreate in ("changed", "always")))
         # stopped: maestro start without --reuse, a stopped container is replaced by a fresh one
         renew = container is not None and not running and recreate == "stopped"
         image, pulled = self._image(spec, pull, needed=may_recreate)
@@ -244,11 +245,15 @@ class InstanceBatch:
                 "finding image", spec["image"], self.client.ship, "the image is not on the ship" + (" and pull is never" if pull == "never" else "")
             )
 
-        do_create = container is None or recreate == "always" or renew or (bool(drift) and (recreate == "changed" or not running))
+        do_create = container is None or (recreate != "keep" and (recreate == "always" or renew or (bool(drift) and (recreate == "changed" or not running))))
         was_running = running
         if state == "started" and not running:
             self._checks(spec, result, "pre-start", checks)
         if do_create:
+            if _spec.LABEL_RELEASE in config["Labels"]:
+                # the release records the image it runs by digest: a tag can move, a digest cannot
+                summary = image_summary(image, split_ref(spec["image"])[0])
+                config["Labels"][f"{_spec.LABEL_RELEASE}.digest"] = str(summary.get("digest") or summary.get("id") or "unknown")
             if container is not None:
                 if running:
                     self._stop(spec, result, kill=kill, stop_timeout=stop_timeout, checks=checks)
@@ -371,6 +376,7 @@ class InstanceBatch:
                 uptime=round((now - started).total_seconds()) if _running(container) and started else None,
                 down_for=round((now - finished).total_seconds()) if not _running(container) and finished else None,
             )
+            result["release"] = _spec.release_of(container["Config"].get("Labels"))
             repository, _tag = split_ref(container["Config"].get("Image") or spec["image"])
             result["digest"] = image_summary(self.client.inspect_image(container["Image"]), repository).get("digest")
             desired = self.client.inspect_image(spec["image"])

@@ -35,6 +35,10 @@ LABEL_ENVIRONMENT = "maestro.environment"
 LABEL_SERVICE = "maestro.service"
 LABEL_INSTANCE = "maestro.instance"
 LABEL_HASH = "maestro.spec-hash"
+# The release a container runs (a blue/green deploy records it): maestro.release is its id, maestro.release.<field>
+# the rest (RELEASE_FIELDS). A record, not configuration: left out of the spec hash and of the label comparison.
+LABEL_RELEASE = "maestro.release"
+RELEASE_FIELDS = ("time", "tag", "image", "digest")
 
 # Spec keys that are no container option of their own: who and where the instance is, what other options are
 # made of (hostname, log_opt), what is applied after create (networks), the checks and the plan. With the keys of
@@ -331,13 +335,34 @@ def container_config(spec: dict) -> dict:
     return config
 
 
+def is_release_label(key: str) -> bool:
+    return key == LABEL_RELEASE or key.startswith(f"{LABEL_RELEASE}.")
+
+
+def release_labels(release: dict) -> dict:
+    """The labels that record a release (``id`` and RELEASE_FIELDS; empty fields left out)."""
+    labels = {LABEL_RELEASE: str(release["id"])}
+    labels.update({f"{LABEL_RELEASE}.{field}": str(release[field]) for field in RELEASE_FIELDS if release.get(field)})
+    return labels
+
+
+def release_of(labels: dict | None) -> dict | None:
+    """The release a container's labels record (``id`` and RELEASE_FIELDS), or None."""
+    labels = labels or {}
+    if not labels.get(LABEL_RELEASE):
+        return None
+    return {"id": labels[LABEL_RELEASE], **{field: labels.get(f"{LABEL_RELEASE}.{field}") for field in RELEASE_FIELDS}}
+
+
 def spec_hash(config: dict, networks: list | None = None) -> str:
-    """sha256 of the create body without the hash label, plus the networks (connected after create).
+    """sha256 of the create body without the hash and release labels, plus the networks (connected after create).
 
     Secrets enter the labels only through this hash.
     """
     body = json.loads(json.dumps(config))
     body.get("Labels", {}).pop(LABEL_HASH, None)
+    for key in [key for key in body.get("Labels", {}) if is_release_label(key)]:
+        del body["Labels"][key]
     if networks:
         body["_networks"] = sorted((n["name"], sorted(n.get("aliases") or [])) for n in networks)
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
@@ -385,6 +410,8 @@ def compare(spec: dict, inspect: dict) -> list[dict]:
             continue
         norm = option.norm or (lambda v: v)
         want = norm(built)
+        if option.key == "labels":  # the release record is not configuration (a rollback keeps the older one)
+            want = {key: value for key, value in want.items() if not is_release_label(key)}
         have = norm(_get_path(inspect, _inspect_path(option.path)))
         if not _matches(option.compare, want, have):
             actual = have

@@ -253,6 +253,42 @@ def test_a_second_deploy_fails_fast_while_the_lock_is_held(web):
     assert web.clients[ship1.name].containers.list(all=True, filters={"name": f"maestro-lock-{web.name}"}) == []
 
 
+def test_rollback_after_a_deploy_of_the_files_image_restores_the_previous_release_exactly(web):
+    """Issue 14: with v2 live, a deploy of the ships file's own image (v1), then a rollback. The rollback used to re-create
+    the stopped v2 colour from the file (v1): the proxy went on answering v1 and the audit said it succeeded. It starts the
+    very containers of v2 now, with the release they recorded (image digest, spec hash)."""
+    recorded = {name: web.container(f"{name}-green") for name in web.instances}  # v2, live since the lock test's deploy
+    releases = {old["Config"]["Labels"].get("maestro.release") for old in recorded.values()}
+    assert len(releases) == 1 and None not in releases, releases  # one release across every ship
+    digests = {old["Config"]["Labels"].get("maestro.release.digest") for old in recorded.values()}
+    assert len(digests) == 1 and next(iter(digests)).startswith("sha256:"), digests
+    assert {old["Config"]["Labels"].get("maestro.release.tag") for old in recorded.values()} == {"v2"}
+
+    web.ok("playbooks/deploy.yml")  # the file's image, v1, as a new release in blue
+    assert each(web.states(), "running v1") and each(web.states("-green"), "stopped v2"), (web.states(), web.states("-green"))
+    assert {web.container(name)["Config"]["Labels"]["maestro.release"] for name in web.instances} - releases
+
+    proc, during, after = deploy_under_load(web, "playbooks/rollback.yml", "-v")
+    assert proc.returncode == 0, proc.output[-8000:]
+    assert during.failures == 0 and set(during.answers) <= {"v1", "v2"}, during
+    assert after.failures == 0 and set(after.answers) == {"v2"}, after
+    assert '"recreated"' not in proc.output and '"created"' not in proc.output, proc.output[-4000:]
+    for name, old in recorded.items():
+        now = web.container(f"{name}-green")
+        assert now["Id"] == old["Id"] and now["Image"] == old["Image"], name  # the very container and image
+        assert now["State"]["Running"], name
+        kept = {key: value for key, value in now["Config"]["Labels"].items() if key.startswith(("maestro.release", "maestro.spec-hash"))}
+        assert kept == {key: value for key, value in old["Config"]["Labels"].items() if key.startswith(("maestro.release", "maestro.spec-hash"))}
+    assert each(web.states(), "stopped v1")
+    # the release listing says which release is live and which one is kept, on which ships
+    [v2_release] = releases
+    listing = web.ok("playbooks/releases.yml")
+    ships = ", ".join(ship.name for ship in web.ships)
+    assert re.search(rf"web: live green: release {v2_release} \(tag v2, \S+/demo/web:v2, sha256:\w+, [\dT:Z-]+\); 6 running, 0 stopped of 6; ships {ships}", listing), listing
+    assert re.search(r"web: kept blue: release \S+ \(\S+/demo/web:v1, sha256:\w+, [\dT:Z-]+\); 0 running, 6 stopped of 6", listing), listing
+    assert "changed=0" in listing
+
+
 @pytest.fixture(scope="module")
 def seed(fleet, inventory, tmp_path_factory):
     yield from environment(fleet, inventory, tmp_path_factory.mktemp("stopstart"), "ss", offset=8)

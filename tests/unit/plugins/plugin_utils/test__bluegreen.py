@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from ansible_collections.maestro.docker.plugins.plugin_utils import _bluegreen as bg
@@ -217,3 +219,20 @@ def test_resolve_makes_the_spec_plan_specs_makes():
     assert bg.resolve({"instance": "web-1", "colour": "green", "wanted": True, "suffix": ".parked"}, spec(), FRONTENDS, tag="v2") == made
     [live] = bg.plan_specs([spec()], {"web": {"live": "blue"}}, "live", FRONTENDS, tag="v2")
     assert bg.resolve({"instance": "web-1", "colour": "blue", "wanted": False}, spec(), FRONTENDS, tag="v2") == live
+
+
+def test_a_deploy_records_its_release_in_the_new_colour_only():
+    """Issue 14: the release (id, time, tag) rides on the refs of the new colour and becomes labels where the spec is made."""
+    release = bg.new_release(datetime.datetime(2026, 12, 3, 8, 15, tzinfo=datetime.UTC), "v2", "3f2a")
+    assert release == {"id": "20261203T081500Z-3f2a", "time": "2026-12-03T08:15:00Z", "tag": "v2"}
+    decision = decide(infos={"ship1": [info("web-1")], "ship2": [info("web-2")]}, release=release)
+    assert decision["release"] == release
+    [new] = decision["ships"]["ship1"]["new"]
+    assert new["release"] == release
+    assert all("release" not in item for ship in decision["ships"].values() for item in ship["live"] + ship["parked"])
+    labels = bg.resolve(new, spec(), FRONTENDS, tag="v2")["labels"]
+    assert labels["maestro.release"] == "20261203T081500Z-3f2a" and labels["maestro.release.tag"] == "v2"
+    assert labels["maestro.release.image"] == "reg:5000/demo/web:v2" and labels["maestro.colour"] == "green"
+    # a rollback starts what the other colour recorded: it records nothing new
+    rollback = decide("rollback", proxy=[{"name": "web", "colour": "green"}], infos={"ship1": [info("web-1", status="stopped")]}, release=release)
+    assert rollback["release"] is None and all("release" not in item for item in rollback["ships"]["ship1"]["new"])

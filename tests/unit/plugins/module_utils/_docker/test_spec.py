@@ -207,3 +207,24 @@ def test_the_documented_spec_keys_are_the_spec_keys():
     table = model.__doc__.split("================== =", 2)[2].split("==================", 1)[1]
     documented = {word for line in table.splitlines() if line[:1].isalpha() for word in re.findall(r"\w+", line.split("  ", 1)[0])}
     assert documented == set(_spec.SPEC_KEYS)
+
+
+def test_the_release_record_is_neither_hashed_nor_compared():
+    """Issue 14: a container records its release in labels; another release of the same spec is the same configuration."""
+    release = _spec.release_labels({"id": "20261203T081500Z-3f2a", "time": "2026-12-03T08:15:00Z", "tag": "", "image": "reg/web:v2"})
+    assert release == {"maestro.release": "20261203T081500Z-3f2a", "maestro.release.time": "2026-12-03T08:15:00Z", "maestro.release.image": "reg/web:v2"}
+    recorded = spec(labels={"team": "x", **release})
+    plain = spec(labels={"team": "x"})
+    inspect = inspect_of(_spec.container_config(recorded))
+    assert _spec.container_config(recorded)["Labels"][_spec.LABEL_HASH] == _spec.container_config(plain)["Labels"][_spec.LABEL_HASH]
+    assert _spec.compare(plain, inspect) == []
+    assert _spec.compare(spec(labels={"team": "x", **_spec.release_labels({"id": "later"})}), inspect) == []
+    assert [d["option"] for d in _spec.compare(spec(labels={"team": "y"}), inspect)] == ["labels"]
+    assert _spec.release_of(inspect["Config"]["Labels"]) == {
+        "id": "20261203T081500Z-3f2a",
+        "time": "2026-12-03T08:15:00Z",
+        "tag": None,
+        "image": "reg/web:v2",
+        "digest": None,
+    }
+    assert _spec.release_of({"team": "x"}) is None
