@@ -236,3 +236,23 @@ def test_a_deploy_records_its_release_in_the_new_colour_only():
     # a rollback starts what the other colour recorded: it records nothing new
     rollback = decide("rollback", proxy=[{"name": "web", "colour": "green"}], infos={"ship1": [info("web-1", status="stopped")]}, release=release)
     assert rollback["release"] is None and all("release" not in item for item in rollback["ships"]["ship1"]["new"])
+
+
+def test_releases_say_per_service_what_each_colour_holds_live_first():
+    read = bg.candidates(SHIPS, ["web"], FRONTENDS)
+    v2 = {"id": "20261203T081500Z-3f2a", "tag": "v2", "time": "2026-12-03T08:15:00Z", "image": "reg/web:v2", "digest": "sha256:" + "a" * 64}
+    infos = {
+        "ship1": [{**info("web-1-green"), "release": v2}, {**info("web-1", status="stopped"), "image": "reg/web:v1", "digest": None}],
+        "ship2": [{**info("web-2-green"), "release": v2}, info("web-2", status="absent", exists=False)],
+    }
+    held = bg.releases(read, infos, [{"name": "web", "colour": "green"}], ["web"])
+    assert [(e["colour"], e["live"], e["running"], e["stopped"], e["instances"]) for e in held["web"]] == [("green", True, 2, 0, 2), ("blue", False, 0, 1, 2)]
+    assert held["web"][0]["releases"] == [{**v2, "ships": ["ship1", "ship2"]}]
+    assert held["web"][1]["releases"] == [{"id": None, "image": "reg/web:v1", "digest": None, "ships": ["ship1"]}]
+    assert bg.release_lines(held) == [
+        "web: live green: release 20261203T081500Z-3f2a (tag v2, reg/web:v2, sha256:aaaaaaaaaaaa, 2026-12-03T08:15:00Z); 2 running, 0 stopped of 2; ships ship1, ship2",
+        "web: kept blue: no release recorded (started outside a deploy) (reg/web:v1); 0 running, 1 stopped of 2; ships ship1",
+    ]
+    # no frontend yet: blue is live when it runs (started by maestro start)
+    assert bg.releases(read, {"ship1": [info("web-1")]}, [], ["web"])["web"][0]["live"] is True
+    assert bg.release_lines(bg.releases(read, {}, [], ["web"])) == ["web: no container of either colour"]
