@@ -284,7 +284,9 @@ def test_rollback_after_a_deploy_of_the_files_image_restores_the_previous_releas
     [v2_release] = releases
     listing = web.ok("playbooks/releases.yml")
     ships = ", ".join(ship.name for ship in web.ships)
-    assert re.search(rf"web: live green: release {v2_release} \(tag v2, \S+/demo/web:v2, sha256:\w+, [\dT:Z-]+\); 6 running, 0 stopped of 6; ships {ships}", listing), listing
+    assert re.search(
+        rf"web: live green: release {v2_release} \(tag v2, \S+/demo/web:v2, sha256:\w+, [\dT:Z-]+\); 6 running, 0 stopped of 6; ships {ships}", listing
+    ), listing
     assert re.search(r"web: kept blue: release \S+ \(\S+/demo/web:v1, sha256:\w+, [\dT:Z-]+\); 0 running, 6 stopped of 6", listing), listing
     assert "changed=0" in listing
 
@@ -310,7 +312,7 @@ def test_stop_start_strategy_runs_the_seeds_four_steps(seed):
     ids = {name: seed.container(name)["Id"] for name in seed.instances}
     again = seed.ok("playbooks/deploy.yml", "-e", "maestro_deploy_strategy=stop-start")
     assert "maestro pull, stop, clean, start: 0 instance(s) in 0 step(s), nothing to do" in again, again[-4000:]
-    assert re.findall(r"changed=(\d+)", again) == ["0", "0", "0"], again[-3000:]
+    assert re.findall(r"changed=(\d+)", again) == ["0", "0", "0", "0"], again[-3000:]  # localhost (check_ships.yml) and 3 ships
     assert {name: seed.container(name)["Id"] for name in seed.instances} == ids
     # unless forced
     forced = seed.ok("playbooks/deploy.yml", "-e", "maestro_deploy_strategy=stop-start", "-e", "maestro_deploy_force=true")
@@ -359,3 +361,45 @@ def test_no_secret_value_in_the_output_of_deploys_and_rollback_at_vvvv(secret):
         assert token not in proc.output
     # the containers have it: it was hidden, not lost
     assert f"API_TOKEN={token}" in secret.container(f"{secret.name}-{secret.ships[0].name}-a")["Config"]["Env"]
+
+
+PLAYBOOKS = sorted(p.name for p in (REPO / "playbooks").glob("*.yml"))
+
+
+def bare_play(playbook: str, inventory: Path, **env_extra: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", **env_extra)
+    env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
+    cmd = [str(BIN / "ansible-playbook"), str(REPO / "playbooks" / playbook), "-i", str(inventory)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=TIMEOUT, cwd=inventory.parent, check=False)
+    proc.output = proc.stdout + proc.stderr
+    return proc
+
+
+@pytest.mark.parametrize("playbook", ["deploy.yml", "rollback.yml", "start.yml"])
+def test_a_run_that_matches_no_ship_fails_and_names_the_fix(playbook, tmp_path):
+    """Issue 14: "no hosts matched" used to exit 0, so a CI job passed having deployed nothing. Every playbook imports
+    check_ships.yml first: an empty ships file, or a ships file that Ansible's own yaml plugin read because
+    maestro.docker.ships is not enabled, fails naming the fix."""
+    empty = tmp_path / "empty.maestro.yaml"
+    empty.write_text("name: empty\nships: {}\nservices: {}\n")
+    proc = bare_play(playbook, empty)
+    assert proc.returncode != 0, proc.output[-3000:]
+    assert "No ship in the inventory matches maestro_ships: the ships file's ships do not match it" in proc.output
+    assert "Traceback" not in proc.output
+    ships = tmp_path / "prod.maestro.yaml"
+    ships.write_text("name: prod\nships:\n  s1: {ip: 10.231.250.1}\nservices:\n  web:\n    image: x:1\n    instances:\n      web-1: {ship: s1}\n")
+    proc = bare_play(playbook, ships, ANSIBLE_INVENTORY_ENABLED="ansible.builtin.yaml,ansible.builtin.ini", ANSIBLE_INVENTORY_UNPARSED_FAILED="false")
+    assert proc.returncode != 0, proc.output[-3000:]
+    flat = " ".join(proc.output.split())
+    assert "the inventory was not read by the ships inventory plugin. Enable it in ansible.cfg" in flat, flat[-2000:]
+    assert 'give -i a config file named *.ships.yml holding "plugin: maestro.docker.ships"' in flat
+
+
+def test_every_playbook_checks_for_ships_first():
+    """The check above is only as good as its reach: every playbook of the collection imports it first."""
+    for name in PLAYBOOKS:
+        if name == "check_ships.yml":
+            continue
+        text = (REPO / "playbooks" / name).read_text()
+        first = text.index("\n- ")
+        assert text[first:].startswith("\n- name: Check that the inventory holds ships\n  ansible.builtin.import_playbook: check_ships.yml\n"), name
