@@ -345,22 +345,55 @@ def secret(fleet, inventory, tmp_path_factory):
     yield from environment(fleet, inventory, tmp_path_factory.mktemp("secret"), "sc", offset=40)
 
 
-def test_no_secret_value_in_the_output_of_deploys_and_rollback_at_vvvv(secret):
-    """guide_deploy.rst: the steps pass on names and colours, never specs, so no value of a spec's environment is
-    ever a task result or a fact. Deploy, deploy again, a refused release and a rollback, at -vvvv with --diff."""
-    token = f"tok-{secrets.token_hex(8)}"
-    secret.file.write_text(secret.file.read_text().replace("    lifecycle:", f'    env: {{API_TOKEN: "{token}"}}\n    lifecycle:', 1))
-    runs = [
-        secret.play("playbooks/deploy.yml", "-vvvv", "--diff"),
-        secret.play("playbooks/deploy.yml", "-vvvv", "--diff", "-e", "maestro_deploy_tag=v2"),
-        secret.play("playbooks/deploy.yml", "-vvvv", "--diff", "-e", "maestro_deploy_tag=broken"),
-        secret.play("playbooks/rollback.yml", "-vvvv", "--diff"),
-    ]
-    assert [proc.returncode == 0 for proc in runs] == [True, True, False, True], [proc.output[-3000:] for proc in runs]
-    for proc in runs:
-        assert token not in proc.output
-    # the containers have it: it was hidden, not lost
-    assert f"API_TOKEN={token}" in secret.container(f"{secret.name}-{secret.ships[0].name}-a")["Config"]["Env"]
+def test_no_secret_in_any_playbook_at_vvvv_diff_and_check(secret):
+    """Issue 14: no value of secret_env (service and instance level), of an env key masked by its name, or of the ships
+    file's registry password, in any playbook of the collection at -vvvv --diff, in check mode too, success or failure.
+    guide_deploy.rst: the steps pass on names and colours, never specs, so no value of a spec's environment is ever a
+    task result or a fact."""
+    values = {name: f"{name.lower()}-{secrets.token_hex(8)}" for name in ("API_TOKEN", "DB_URL", "NODE_KEY", "REGISTRY")}
+    registry = secret.file.read_text().split("image: ", 1)[1].split("/", 1)[0]
+    text = secret.file.read_text().replace(
+        "services:\n",
+        f'registries:\n  fleet: {{registry: "http://{registry}", username: deploy, password: "{values["REGISTRY"]}"}}\nservices:\n',
+        1,
+    )
+    # API_TOKEN is masked by its name; DB_URL by the service's secret_env; NODE_KEY by one instance's own secret_env
+    text = text.replace(
+        "    lifecycle:",
+        f'    env: {{API_TOKEN: "{values["API_TOKEN"]}", DB_URL: "{values["DB_URL"]}"}}\n    secret_env: [DB_URL]\n    lifecycle:',
+        1,
+    )
+    first = next(iter(secret.instances))
+    text = text.replace(f"      {first}: {{", f'      {first}: {{env: {{NODE_KEY: "{values["NODE_KEY"]}"}}, secret_env: [NODE_KEY], ', 1)
+    secret.file.write_text(text)
+    loud = ("-vvvv", "--diff")
+    runs = {
+        "deploy --check": secret.play("playbooks/deploy.yml", *loud, "--check"),
+        "deploy": secret.play("playbooks/deploy.yml", *loud),
+        "deploy again": secret.play("playbooks/deploy.yml", *loud),
+        "deploy v2 --check": secret.play("playbooks/deploy.yml", *loud, "--check", "-e", "maestro_deploy_tag=v2"),
+        "deploy v2": secret.play("playbooks/deploy.yml", *loud, "-e", "maestro_deploy_tag=v2"),
+        "deploy broken": secret.play("playbooks/deploy.yml", *loud, "-e", "maestro_deploy_tag=broken"),
+        "releases": secret.play("playbooks/releases.yml", *loud),
+        "rollback --check": secret.play("playbooks/rollback.yml", *loud, "--check"),
+        "rollback": secret.play("playbooks/rollback.yml", *loud),
+        "stop-start deploy": secret.play("playbooks/deploy.yml", *loud, "-e", "maestro_deploy_strategy=stop-start", "-e", "maestro_deploy_tag=v2"),
+    }
+    # the containers have the values: hidden, not lost
+    env = secret.container(first)["Config"]["Env"]
+    assert f"NODE_KEY={values['NODE_KEY']}" in env and f"DB_URL={values['DB_URL']}" in env
+    for verb in ("check_ships", "status", "deptree", "logs", "pull", "restart", "stop", "start", "kill", "clean"):
+        if verb in ("restart", "stop", "start", "kill", "clean"):
+            runs[f"{verb} --check"] = secret.play(f"playbooks/{verb}.yml", *loud, "--check")
+        runs[verb] = secret.play(f"playbooks/{verb}.yml", *loud, *(("-e", f"maestro_things={first}") if verb == "logs" else ()))
+    assert {name for name in runs} >= {f"{p.removesuffix('.yml')}" for p in PLAYBOOKS if p not in ("deploy.yml", "rollback.yml")}
+    failed = {name: proc.returncode for name, proc in runs.items() if proc.returncode != 0}
+    assert failed == {"deploy broken": 2}, {name: runs[name].output[-3000:] for name in failed}
+    for name, proc in runs.items():
+        leaked = [key for key, value in values.items() if value in proc.output]
+        assert not leaked, f"{name}: {leaked} in the output"
+    # the runs did go through the masked paths
+    assert "********" in runs["deploy"].output
 
 
 PLAYBOOKS = sorted(p.name for p in (REPO / "playbooks").glob("*.yml"))
