@@ -31,7 +31,7 @@ class ActionModule(ShipsAction):
                 specs_by_ship[ship] = ships.complete(mine)
                 ships.connection(ship)
         try:
-            read = _bluegreen.candidates(specs_by_ship, sorted(services), args["frontends"], **options)
+            read = _bluegreen.candidates(specs_by_ship, sorted(services), args["frontends"], park_suffix=args["park_suffix"], **options)
         except _bluegreen.BlueGreenError as exc:
             return {**result, "failed": True, "changed": False, "msg": str(exc)}
 
@@ -44,7 +44,7 @@ class ActionModule(ShipsAction):
             msg = "; ".join(dict.fromkeys(map(str, failed.values())))
             return ships.hide({**result, "failed": True, "changed": False, "failed_ships": sorted(failed), "msg": msg})
         infos_by_ship = {ship: outcome.get("instances") or [] for ship, outcome in found.items()}
-        held = _bluegreen.releases(read, infos_by_ship, args["proxy_frontends"], services)
+        held = _bluegreen.releases(read, infos_by_ship, args["proxy_frontends"], services, args["park_suffix"])
         result.update(releases=held, release_lines=_bluegreen.release_lines(held))
         if args["action"] == "releases":
             return ships.hide({**result, "changed": False, "plan": {}, "up_to_date": [], "missing": {}, "ships": {}, "frontends": [], "release": None})

@@ -64,7 +64,21 @@ def bluegreen_stale(specs, infos):
     return _bluegreen.stale_services(list(specs or []), list(infos or []))
 
 
+def bluegreen_outcome(decision, action, *, parked=(), removed=(), restored=(), switched=False, park_suffix=".parked"):
+    """The end of a failed deploy's message: where the traffic is, and per ship what the undo did and left."""
+    return _bluegreen.outcome(
+        str(action),
+        dict(decision or {}),
+        parked=list(parked or []),
+        removed=list(removed or []),
+        restored=list(restored or []),
+        switched=bool(switched),
+        park_suffix=str(park_suffix),
+    )
+
+
 FILTERS = {
+    "bluegreen_outcome": bluegreen_outcome,
     "bluegreen_stale": bluegreen_stale,
     "colour_specs": colour_specs,
     "proxy_backends": proxy_backends,

@@ -218,20 +218,33 @@ def frontends(plan_by_service: dict, frontends_cfg: dict, specs) -> list[dict]:
 # --- one decision for every ship: what a deploy or rollback reads, then what it does -----------------
 
 
-def candidates(specs_by_ship: dict, services, frontends_cfg: dict, *, port_offset: int = 10000, tag: str | None = None, check_wait: int = 30) -> dict:
-    """Both colours, as this run wants them, of each ship's instances of ``services``: what a run reads first.
+def candidates(
+    specs_by_ship: dict,
+    services,
+    frontends_cfg: dict,
+    *,
+    port_offset: int = 10000,
+    tag: str | None = None,
+    check_wait: int = 30,
+    park_suffix: str = ".parked",
+) -> dict:
+    """Both colours, as this run wants them, of each ship's instances of ``services``, and both parked: what a run
+    reads first.
 
     Reading both colours at once tells which blue instances run (the live colour of a service that no
     proxy frontend routes yet), whether the live colour already runs what is wanted (``drift``), and
-    whether the colour a rollback goes back to still exists.
+    whether the colour a rollback goes back to still exists. A parked colour exists only where a run was
+    interrupted (a lost ship, a killed run) between parking the older colour and switching.
     """
     wanted = set(services)
     result = {}
     for ship, specs in sorted(specs_by_ship.items()):
         mine = [spec for spec in specs or [] if spec.get("service") in wanted]
         both = []
-        for colour in COLOURS:
-            both += plan_specs(mine, {s: {"new": colour} for s in wanted}, "new", frontends_cfg, port_offset=port_offset, tag=tag, check_wait=check_wait)
+        for suffix in ("", park_suffix):
+            for colour in COLOURS:
+                by_service = {s: {"new": colour} for s in wanted}
+                both += plan_specs(mine, by_service, "new", frontends_cfg, port_offset=port_offset, tag=tag, check_wait=check_wait, name_suffix=suffix)
         if both:
             result[ship] = both
     return result
@@ -256,12 +269,18 @@ def decide(
 
     Returns ``plan`` (per service: ``live``, ``new``, ``routed``), ``up_to_date`` (services a deploy leaves
     alone: routed, and every instance of the live colour running as wanted), ``missing`` (rollback: per
-    ship, the instances of the colour to go back to that no longer exist) and ``ships``: per ship, the
-    specs of the ``new`` colour, of the ``live`` one (as it is), and of the older colour ``parked``
-    under another name while the new one comes up. A deploy's new colour records ``release`` (:func:`new_release`)
-    in its labels; a rollback starts the containers of the other colour as they are, with the release they recorded.
+    ship, the instances of the colour to go back to that no longer exist, in their slot or parked) and ``ships``:
+    per ship, the specs of the ``new`` colour, of the ``live`` one (as it is), of the older colour ``parked``
+    under another name while the new one comes up, and ``restore``: those an interrupted run left parked, which
+    go back to their slot first (what the slot holds instead is a new colour that never took traffic). A deploy's
+    new colour records ``release`` (:func:`new_release`) in its labels; a rollback starts the containers of the other
+    colour as they are, with the release they recorded.
     """
     infos = {ship: {i.get("name"): i for i in found or []} for ship, found in infos_by_ship.items()}
+
+    def exists(ship: str, name: str) -> bool:
+        return bool((infos.get(ship, {}).get(name) or {}).get("exists"))
+
     blue_running = sorted(
         {
             spec["service"]
@@ -278,7 +297,14 @@ def decide(
         for ship, specs in specs_by_ship.items():
             wanted_live = plan_specs(specs, planned, "wanted-live", frontends_cfg, **options)
             stale.update(stale_services(wanted_live, [infos.get(ship, {}).get(spec["name"]) or {} for spec in wanted_live]))
-        todo = stale | {service for service, entry in planned.items() if not entry["routed"]}
+        # a ship where an interrupted run left the older colour parked is converged by a deploy, also of what runs
+        interrupted = {
+            spec["service"]
+            for ship, specs in specs_by_ship.items()
+            for spec in specs or []
+            if spec.get("service") in planned and exists(ship, colour_name(spec["name"], planned[spec["service"]]["new"]) + park_suffix)
+        }
+        todo = stale | interrupted | {service for service, entry in planned.items() if not entry["routed"]}
         up_to_date = sorted(set(planned) - todo)
         planned = {service: entry for service, entry in planned.items() if service in todo}
     ships, missing, all_new = {}, {}, []
@@ -295,9 +321,15 @@ def decide(
             ],
             "live": [ref(spec, planned[spec["service"]]["live"], wanted=False) for spec in live],
             "parked": [ref(spec, planned[spec["service"]]["new"], wanted=True, suffix=park_suffix) for spec in specs if spec.get("service") in planned],
+            # the older colour an interrupted run left parked: put back in its slot before anything else
+            "restore": [
+                ref(spec, planned[spec["service"]]["new"], wanted=True)
+                for spec in specs
+                if spec.get("service") in planned and exists(ship, colour_name(spec["name"], planned[spec["service"]]["new"]) + park_suffix)
+            ],
         }
         if action == "rollback":
-            gone = [spec["name"] for spec in new if not (infos.get(ship, {}).get(spec["name"]) or {}).get("exists")]
+            gone = [spec["name"] for spec in new if not exists(ship, spec["name"]) and not exists(ship, spec["name"] + park_suffix)]
             if gone:
                 missing[ship] = gone
     return {
@@ -340,7 +372,7 @@ def resolve(item: dict, spec: dict, frontends_cfg: dict, *, port_offset: int = 1
 # --- the releases each colour runs: what status shows ------------------------------------------------
 
 
-def releases(read: dict, infos_by_ship: dict, proxy_frontends, services) -> dict:
+def releases(read: dict, infos_by_ship: dict, proxy_frontends, services, park_suffix: str = ".parked") -> dict:
     """Per service, the release each colour holds across the ships (``read``: :func:`candidates`; ``infos_by_ship``:
     each ship's instance_info results for them): the live colour first, then the one kept for a rollback.
 
@@ -356,7 +388,11 @@ def releases(read: dict, infos_by_ship: dict, proxy_frontends, services) -> dict
             found = []
             for ship, specs in sorted(read.items()):
                 infos = {i.get("name"): i for i in infos_by_ship.get(ship) or []}
-                found += [(ship, infos.get(s["name"]) or {}) for s in specs or [] if s.get("service") == service and s["labels"].get(LABEL_COLOUR) == colour]
+                found += [
+                    (ship, infos.get(s["name"]) or {})
+                    for s in specs or []
+                    if s.get("service") == service and s["labels"].get(LABEL_COLOUR) == colour and not s["name"].endswith(park_suffix)
+                ]
             present = [(ship, info) for ship, info in found if info.get("exists")]
             if not present:
                 continue
@@ -402,3 +438,58 @@ def release_lines(by_service: dict) -> list[str]:
 
 def _short(digest: str | None) -> str | None:
     return digest[:19] if digest else None
+
+
+# --- after a failure: what the undo did on each ship, said as it is --------------------------------------
+
+
+def _names(items, suffix: str = "") -> str:
+    return ", ".join(colour_name(str(i["instance"]), str(i["colour"])) + suffix for i in items or [])
+
+
+def _ship_list(ships) -> str:
+    return ", ".join(sorted(ships))
+
+
+def outcome(action: str, decision: dict, *, parked, removed, restored, switched: bool, park_suffix: str = ".parked") -> str:
+    """The last sentences of a failed blue/green deploy's (or rollback's) message: where the traffic is, and per ship
+    what the undo did and what it left.
+
+    ``decision``: :func:`decide`'s result. ``parked``: the ships where the deploy parked the older colour (and so
+    started the new one); ``removed``: where the undo took the new colour away again (a rollback: stopped it);
+    ``restored``: where it put the parked colour back. A ship the undo could not reach keeps what it had: the next
+    deploy or rollback puts the parked colour back first (:func:`decide`'s ``restore``).
+    """
+    plan = decision.get("plan") or {}
+    ships = decision.get("ships") or {}
+    if switched:
+        return "The traffic had already moved to the new colour."
+    live = ", ".join(sorted({str(entry.get("live") or "none") for entry in plan.values()})) or "none"
+    head = f"The traffic never left the live colour ({live})"
+    touched = set(parked) if action == "deploy" else {ship for ship, own in ships.items() if own.get("new")}
+    if not plan or not touched:
+        if action == "deploy":
+            return f"{head}; nothing had been started, and the older colour is still in its slot on every ship, for rollback."
+        return f"{head}; nothing had been started."
+    done = set(removed) & set(restored) if action == "deploy" else set(removed)
+    untouched = set(ships) - touched
+    if done == set(ships):
+        return f"{head}; the new colour was {'removed' if action == 'deploy' else 'stopped again'} on every ship."
+    parts = []
+    if done:
+        what = "the new colour was removed and the older one put back" if action == "deploy" else "the colour started again was stopped"
+        parts.append(f"{what} on {_ship_list(done)}")
+    if untouched:
+        parts.append(f"nothing had been started on {_ship_list(untouched)}")
+    for ship in sorted(touched - done):
+        own = ships.get(ship) or {}
+        if action == "deploy" and ship in set(removed):
+            left = f"the new colour was removed but {_names(own.get('new'), park_suffix)} could not be put back"
+        elif action == "deploy":
+            parked_names = _names(own.get("new"), park_suffix)
+            left = f"the undo did not reach it: {_names(own.get('new'))} (the new colour) and {parked_names} (the older one, parked) are left as they were"
+        else:
+            left = f"the undo did not reach it: {_names(own.get('new'))} may still run"
+        parts.append(f"on {ship} {left}")
+    tail = " The next deploy or rollback puts the parked colour back first." if action == "deploy" and touched - done else ""
+    return f"{head}; " + "; ".join(parts) + "." + tail

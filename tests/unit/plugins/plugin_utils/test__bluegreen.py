@@ -178,7 +178,10 @@ def decide(action="deploy", proxy=(), infos=None, **kwargs):
 
 def test_candidates_are_both_colours_as_wanted_of_the_services_only():
     read = bg.candidates(SHIPS, ["web"], FRONTENDS, tag="v2", port_offset=100)
-    assert {ship: [s["name"] for s in specs] for ship, specs in read.items()} == {"ship1": ["web-1", "web-1-green"], "ship2": ["web-2", "web-2-green"]}
+    assert {ship: [s["name"] for s in specs] for ship, specs in read.items()} == {
+        "ship1": ["web-1", "web-1-green", "web-1.parked", "web-1-green.parked"],
+        "ship2": ["web-2", "web-2-green", "web-2.parked", "web-2-green.parked"],
+    }
     assert read["ship1"][1]["ports"][0]["external"] == 8180 and read["ship1"][1]["tag"] == "v2"
     assert read["ship1"][0]["lifecycle"]["running"][0]["path"] == "/health"  # the frontend's health check, as the run wants it
 
@@ -199,7 +202,7 @@ def test_a_routed_service_whose_live_colour_runs_as_wanted_is_left_alone():
     good = {"ship1": [info("web-1-green")], "ship2": [info("web-2-green")]}
     decision = decide(proxy=proxy, infos=good)
     assert decision["up_to_date"] == ["web"] and decision["plan"] == {} and decision["frontends"] == []
-    assert decision["ships"]["ship1"] == {"images": [], "new": [], "live": [], "parked": []}
+    assert decision["ships"]["ship1"] == {"images": [], "new": [], "live": [], "parked": [], "restore": []}
     drifted = {"ship1": [info("web-1-green")], "ship2": [info("web-2-green", drift=[{"option": "image"}])]}
     assert decide(proxy=proxy, infos=drifted)["plan"] == {"web": {"live": "green", "new": "blue", "routed": True}}
 
@@ -256,3 +259,54 @@ def test_releases_say_per_service_what_each_colour_holds_live_first():
     # no frontend yet: blue is live when it runs (started by maestro start)
     assert bg.releases(read, {"ship1": [info("web-1")]}, [], ["web"])["web"][0]["live"] is True
     assert bg.release_lines(bg.releases(read, {}, [], ["web"])) == ["web: no container of either colour"]
+
+
+def test_an_interrupted_run_left_parked_is_put_back_first_and_counts_as_the_rollback_target():
+    """Issue 14: a ship lost between parking and switching keeps the older colour parked and a partial new one in its
+    slot. The next deploy (also of what runs) puts the parked one back first; a rollback goes back to it."""
+    proxy = [{"name": "web", "colour": "green"}]
+    left = {"ship1": [info("web-1-green"), info("web-1", status="running"), info("web-1.parked", status="stopped")], "ship2": [info("web-2-green")]}
+    decision = decide(proxy=proxy, infos=left, tag=None)
+    assert decision["plan"] == {"web": {"live": "green", "new": "blue", "routed": True}}  # not "already deployed"
+    assert decision["ships"]["ship1"]["restore"] == [{"instance": "web-1", "colour": "blue", "wanted": True, "suffix": ""}]
+    assert decision["ships"]["ship2"]["restore"] == []
+    # rollback: the slot is gone on ship1 but its parked container is the target; ship2 has neither
+    gone = {"ship1": [info("web-1-green"), info("web-1.parked", status="stopped")], "ship2": [info("web-2-green")]}
+    rollback = decide("rollback", proxy=proxy, infos=gone, tag=None)
+    assert rollback["missing"] == {"ship2": ["web-2"]}
+    assert rollback["ships"]["ship1"]["restore"] == [{"instance": "web-1", "colour": "blue", "wanted": True, "suffix": ""}]
+
+
+def test_the_outcome_of_a_failed_deploy_says_per_ship_what_was_done_and_left():
+    proxy = [{"name": "web", "colour": "green"}]
+    three = {**SHIPS, "ship3": [spec("web-3", ship="ship3", ship_ip="10.0.0.13")]}
+    infos = {ship: [info(f"web-{n}-green", drift=["image"])] for n, ship in enumerate(sorted(three), start=1)}
+    decision = bg.decide("deploy", ["web"], specs_by_ship=three, proxy_frontends=proxy, infos_by_ship=infos, frontends_cfg=FRONTENDS, tag="v2")
+    every = ["ship1", "ship2", "ship3"]
+
+    def said(**kwargs):
+        return bg.outcome("deploy", decision, **{"parked": every, "removed": every, "restored": every, "switched": False, **kwargs})
+
+    assert said() == "The traffic never left the live colour (green); the new colour was removed on every ship."
+    assert said(parked=[]) == (
+        "The traffic never left the live colour (green); nothing had been started, and the older colour is still in its slot on every ship, for rollback."
+    )
+    assert said(switched=True) == "The traffic had already moved to the new colour."
+    # ship3 lost after the park: the undo reached ship1 and ship2 only
+    assert said(removed=["ship1", "ship2"], restored=["ship1", "ship2"]) == (
+        "The traffic never left the live colour (green); the new colour was removed and the older one put back on ship1, ship2; "
+        "on ship3 the undo did not reach it: web-3 (the new colour) and web-3.parked (the older one, parked) are left as they were. "
+        "The next deploy or rollback puts the parked colour back first."
+    )
+    assert said(parked=["ship1"], removed=["ship1"], restored=[]) == (
+        "The traffic never left the live colour (green); nothing had been started on ship2, ship3; "
+        "on ship1 the new colour was removed but web-1.parked could not be put back. The next deploy or rollback puts the parked colour back first."
+    )
+    rollback = bg.decide("rollback", ["web"], specs_by_ship=three, proxy_frontends=proxy, infos_by_ship=infos, frontends_cfg=FRONTENDS)
+    assert bg.outcome("rollback", rollback, parked=[], removed=every, restored=[], switched=False) == (
+        "The traffic never left the live colour (green); the new colour was stopped again on every ship."
+    )
+    assert bg.outcome("rollback", rollback, parked=[], removed=["ship1"], restored=[], switched=False) == (
+        "The traffic never left the live colour (green); the colour started again was stopped on ship1; "
+        "on ship2 the undo did not reach it: web-2 may still run; on ship3 the undo did not reach it: web-3 may still run."
+    )
