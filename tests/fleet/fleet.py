@@ -14,11 +14,12 @@ fleet of the same prefix that runs from another directory (another checkout's), 
 and refuse a state directory that holds a fleet of another prefix.
 
 Tests that need fleets beside the main one (a TLS-only ship, a five-ship fleet, a fleet that fails
-to start, a stale one) take them from ``Fleet.extra(slot, state_dir)``, whose prefix and subnet
-derive from the main fleet's so that fleets of different engineers never meet: extra fleet ``slot``
-(0-3) of the fleet on A.B.C is prefix ``<prefix[:5]><t|f|b|s>`` on A.B.(100 + 4*C + slot), e.g.
-10.231.100-103 beside the default 10.231.0 and 10.231.148-151 beside 10.231.12. Main fleets
-therefore take third octets 0-38 (below 100), and their extras never overlap.
+to start, a stale one, one whose daemons are killed) take them from ``Fleet.extra(slot, state_dir)``,
+whose prefix and subnet derive from the main fleet's so that fleets of different engineers never
+meet: extra fleet ``slot`` (0-3) of the fleet on A.B.C is prefix ``<prefix[:5]><t|f|b|s>`` on
+A.B.(100 + 4*C + slot), e.g. 10.231.100-103 beside the default 10.231.0 and 10.231.148-151 beside
+10.231.12; slot 4 is ``<prefix[:5]>r`` on A.(B + 1).C, e.g. 10.232.0. Main fleets with extras
+therefore take third octets 0-38, and their extras never overlap.
 
 Usage: ``python tests/fleet/fleet.py up|down|status|show [--ships N]``.
 Environment: FLEET_SHIPS (3), FLEET_PREFIX (mdk), FLEET_SUBNET (10.231.0: the first three
@@ -55,8 +56,11 @@ DEMO_TAGS = ("v1", "v2", "broken")
 PROXY_REPOSITORY = "proxy/haproxy"
 PROXY_TAG = "2.6"
 # Extra fleets beside a main one (Fleet.extra): their prefixes' last letter, per slot, and where their subnets start.
-EXTRA_LETTERS = "tfbs"
+# Slots 0-3 of the fleet on A.B.C take A.B.(100 + 4C + slot), so main fleets with extras take third octets 0 to
+# MAIN_THIRD_OCTET_MAX. Slot 4, added later, takes A.(B + 1).C: 39-99 hold main fleets that have no extras.
+EXTRA_LETTERS = "tfbsr"
 EXTRA_SUBNET_START = 100
+MAIN_THIRD_OCTET_MAX = 38
 PACKAGES = {  # command -> Debian package that provides it
     "dockerd": "docker.io",
     "docker-registry": "docker-registry",
@@ -529,13 +533,16 @@ class Fleet:
 
 def extra_names(prefix: str, subnet: str, slot: int) -> tuple[str, str]:
     """(prefix, subnet) of extra fleet ``slot`` beside the fleet with this prefix and subnet (module docstring)."""
-    head, third = subnet.rsplit(".", 1)
-    number = EXTRA_SUBNET_START + len(EXTRA_LETTERS) * int(third) + slot
+    first, second, third = (int(octet) for octet in subnet.split("."))
     if not 0 <= slot < len(EXTRA_LETTERS):
         raise FleetError(f"extra fleet slots are 0 to {len(EXTRA_LETTERS) - 1}, not {slot}")
-    if number > 255:
-        raise FleetError(f"fleet subnet {subnet} leaves no room for extra fleets: test fleets take third octets 0 to 38 (extras go to 100-255)")
-    return f"{prefix[:5]}{EXTRA_LETTERS[slot]}", f"{head}.{number}"
+    if third > MAIN_THIRD_OCTET_MAX or second >= 255:
+        raise FleetError(
+            f"fleet subnet {subnet} leaves no room for extra fleets: test fleets take third octets 0 to {MAIN_THIRD_OCTET_MAX} (extras go to 100-255)"
+        )
+    if slot == 4:
+        return f"{prefix[:5]}{EXTRA_LETTERS[slot]}", f"{first}.{second + 1}.{third}"
+    return f"{prefix[:5]}{EXTRA_LETTERS[slot]}", f"{first}.{second}.{EXTRA_SUBNET_START + 4 * third + slot}"
 
 
 def make_tls_certs(directory: Path, ips: list[str]) -> Path:
