@@ -13,12 +13,18 @@ A fleet belongs to the state directory it was started with: ``up`` and ``down`` 
 fleet of the same prefix that runs from another directory (another checkout's), and say where it runs,
 and refuse a state directory that holds a fleet of another prefix.
 
+``up`` on a fleet that runs reuses it, and restarts with their state the daemons of it that died (a
+ship's dockerd over its data root and exec root, so its containers are kept; the registry over its
+storage), touching nothing else. When that cannot be done (a namespace or link gone) it refuses and
+says what is missing; it never wipes a fleet silently.
+
 Tests that need fleets beside the main one (a TLS-only ship, a five-ship fleet, a fleet that fails
-to start, a stale one) take them from ``Fleet.extra(slot, state_dir)``, whose prefix and subnet
-derive from the main fleet's so that fleets of different engineers never meet: extra fleet ``slot``
-(0-3) of the fleet on A.B.C is prefix ``<prefix[:5]><t|f|b|s>`` on A.B.(100 + 4*C + slot), e.g.
-10.231.100-103 beside the default 10.231.0 and 10.231.148-151 beside 10.231.12. Main fleets
-therefore take third octets 0-38 (below 100), and their extras never overlap.
+to start, a stale one, one whose daemons are killed) take them from ``Fleet.extra(slot, state_dir)``,
+whose prefix and subnet derive from the main fleet's so that fleets of different engineers never
+meet: extra fleet ``slot`` (0-3) of the fleet on A.B.C is prefix ``<prefix[:5]><t|f|b|s>`` on
+A.B.(100 + 4*C + slot), e.g. 10.231.100-103 beside the default 10.231.0 and 10.231.148-151 beside
+10.231.12; slot 4 is ``<prefix[:5]>r`` on A.(B + 1).C, e.g. 10.232.0. Main fleets with extras
+therefore take third octets 0-38, and their extras never overlap.
 
 Usage: ``python tests/fleet/fleet.py up|down|status|show [--ships N]``.
 Environment: FLEET_SHIPS (3), FLEET_PREFIX (mdk), FLEET_SUBNET (10.231.0: the first three
@@ -55,8 +61,11 @@ DEMO_TAGS = ("v1", "v2", "broken")
 PROXY_REPOSITORY = "proxy/haproxy"
 PROXY_TAG = "2.6"
 # Extra fleets beside a main one (Fleet.extra): their prefixes' last letter, per slot, and where their subnets start.
-EXTRA_LETTERS = "tfbs"
+# Slots 0-3 of the fleet on A.B.C take A.B.(100 + 4C + slot), so main fleets with extras take third octets 0 to
+# MAIN_THIRD_OCTET_MAX. Slot 4, added later, takes A.(B + 1).C: 39-99 hold main fleets that have no extras.
+EXTRA_LETTERS = "tfbsr"
 EXTRA_SUBNET_START = 100
+MAIN_THIRD_OCTET_MAX = 38
 PACKAGES = {  # command -> Debian package that provides it
     "dockerd": "docker.io",
     "docker-registry": "docker-registry",
@@ -125,6 +134,15 @@ class Ship:
         return self.run_dir / "docker.pid"
 
     @property
+    def exec_root(self) -> Path:
+        return self.run_dir / "exec"
+
+    @property
+    def containerd_pidfile(self) -> Path:
+        """The pidfile of the containerd that dockerd starts for itself (below its exec root)."""
+        return self.exec_root / "containerd" / "containerd.pid"
+
+    @property
     def cgroup_parent(self) -> str:
         return f"maestro-{self.fleet.prefix}-ship{self.index}"
 
@@ -140,7 +158,7 @@ class Ship:
             "--data-root",
             str(self.data_dir / "root"),
             "--exec-root",
-            str(self.run_dir / "exec"),
+            str(self.exec_root),
             "--pidfile",
             str(self.pidfile),
             "-H",
@@ -175,6 +193,42 @@ class Ship:
         if tls:
             client.api.trust_env = False  # REQUESTS_CA_BUNDLE would replace the fleet CA
         return client
+
+    def dockerd_pid(self) -> int | None:
+        """The pid of this ship's dockerd while it runs (from its pidfile, checked against its command line)."""
+        return _pid_matches(self.pidfile, "dockerd", str(self.data_dir))
+
+    def answers(self, timeout: int = 3) -> bool:
+        try:
+            client = self.client(timeout=timeout)
+        except Exception:
+            return False
+        try:
+            return bool(client.ping())
+        except Exception:
+            return False
+        finally:
+            client.close()
+
+    def container_count(self) -> int:
+        client = self.client()
+        try:
+            return len(client.api.containers(all=True))
+        finally:
+            client.close()
+
+    def clear_leftovers(self) -> None:
+        """What a killed dockerd left behind that would stop a new one over the same state from starting.
+
+        Its pidfile and socket; the containerd it had started, if that outlived it (an orphan whose pipe to dockerd
+        is gone, and which holds containerd's database), with that containerd's pidfile and sockets: the new dockerd
+        starts its own containerd, which takes the containers' shims back. A pidfile whose pid now belongs to another
+        process would make dockerd refuse to start, or take that process for its containerd.
+        """
+        containerd_dir = self.exec_root / "containerd"
+        _kill_matching(str(containerd_dir / "containerd.toml"))  # on containerd's command line only, not its shims'
+        for path in (self.pidfile, self.socket, self.containerd_pidfile, *containerd_dir.glob("containerd*.sock*")):
+            path.unlink(missing_ok=True)
 
     def as_dict(self) -> dict:
         return {
@@ -261,13 +315,26 @@ class Fleet:
 
     # ---- up ----------------------------------------------------------------------------------
     def up(self) -> Fleet:
+        """Start the fleet, or reuse the one that runs, restarting with their state the daemons of it that died.
+
+        A fleet is never wiped silently: one that cannot be restarted with its state is refused (restart_dead), and
+        one made with another size or subnet is taken down with a line that says so.
+        """
         check_prerequisites()
-        if self.is_running():
+        self.refuse_another_fleet()
+        state = self.read_state()
+        if state and (state.get("size"), state.get("subnet")) == (self.size, self.subnet):
+            self.restart_dead()
             log(f"reusing the running fleet {self.prefix} ({self.size} ships)")
             self.ensure_images()
             self.write_files()
             return self
-        self.down(quiet=True)  # leftovers of an interrupted run: clean, don't trip over them
+        if state:
+            log(
+                f"fleet {self.prefix} has {state.get('size')} ships on {state.get('subnet')}, not {self.size} on {self.subnet}: "
+                "taking it down, with its containers, to make it anew"
+            )
+        self.down(quiet=True)  # leftovers of an interrupted run, which never wrote its state: clean, don't trip over them
         started = time.monotonic()
         try:
             self._make_network()
@@ -345,9 +412,11 @@ class Fleet:
                 time.sleep(0.2)
         raise FleetError(f"the registry at {self.registry} did not answer within 20s: {_tail(root / 'registry.log')}")
 
-    def _start_ships(self) -> None:
+    def _start_ships(self, ships: list[Ship] | None = None) -> None:
+        """Start the dockerd of ships (all of them by default) and wait until each answers."""
+        ships = self.ships if ships is None else ships
         procs = {}
-        for ship in self.ships:
+        for ship in ships:
             ship.data_dir.mkdir(parents=True, exist_ok=True)
             ship.run_dir.mkdir(parents=True, exist_ok=True)
             with open(ship.logfile, "ab") as out:
@@ -374,16 +443,83 @@ class Fleet:
                     time.sleep(0.3)
             errors[ship.name] = f"dockerd did not answer on {ship.docker_host} within {SHIP_START_TIMEOUT}s: {_tail(ship.logfile)}"
 
-        threads = [threading.Thread(target=wait, args=(ship,)) for ship in self.ships]
+        threads = [threading.Thread(target=wait, args=(ship,)) for ship in ships]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         if errors:
-            ships = {s.name: s for s in self.ships}
+            by_name = {s.name: s for s in ships}
             raise FleetError(
-                "; ".join(f"ship {name} ({ships[name].ip}) failed to come up: {err} (log: {ships[name].logfile})" for name, err in sorted(errors.items()))
+                "; ".join(f"ship {name} ({by_name[name].ip}) failed to come up: {err} (log: {by_name[name].logfile})" for name, err in sorted(errors.items()))
             )
+
+    # ---- restart -----------------------------------------------------------------------------
+    def restart_dead(self) -> None:
+        """Restart, each with its state, the daemons of this fleet that died; refuse, touching nothing, when they cannot be.
+
+        A ship whose dockerd is not running gets a new one over the same data root and exec root: its images, volumes
+        and containers are kept (those with a restart policy start again, the others stay stopped), and the other ships
+        are not touched. A dead registry is restarted over its storage. That needs what the daemons live in: the bridge,
+        and each such ship's namespace, link and data root; without them the state cannot be restarted, and this says so.
+        """
+        dead = self._dead_ships()
+        registry_dead = _pid_matches(self.registry_pidfile, "docker-registry") is None
+        if not dead and not registry_dead:
+            return
+        missing = self._missing_for_restart(dead)
+        if missing:
+            stopped = [f"{ship.name}'s dockerd" for ship in dead] + (["the registry"] if registry_dead else [])
+            raise FleetError(
+                f"fleet {self.prefix} cannot be restarted with its state ({', '.join(stopped)} not running): {', '.join(missing)} missing; "
+                "nothing was touched: run `make fleet-down` first (the fleet's containers are lost), then `make fleet`"
+            )
+        if registry_dead:
+            self._start_registry()
+            log(f"the registry of fleet {self.prefix} was not running; restarted it with its images")
+        for ship in dead:
+            ship.clear_leftovers()
+        if dead:
+            try:
+                self._start_ships(dead)
+            except FleetError as exc:
+                raise FleetError(
+                    f"fleet {self.prefix} could not be restarted with its state and is left as it is (`make fleet-down` removes it): {exc}"
+                ) from exc
+        for ship in dead:
+            kept = ship.container_count()
+            log(f"{ship.name}'s dockerd was not running; restarted it with its state ({kept} container{'' if kept == 1 else 's'} kept)")
+
+    def _dead_ships(self) -> list[Ship]:
+        """The ships whose dockerd is not running.
+
+        One that runs gets SHIP_START_TIMEOUT to answer (it may be starting); one that runs and never answers is refused,
+        as restarting it would stop its containers.
+        """
+        dead = []
+        deadline = time.monotonic() + SHIP_START_TIMEOUT
+        for ship in self.ships:
+            while (pid := ship.dockerd_pid()) and not ship.answers():
+                if time.monotonic() > deadline:
+                    raise FleetError(
+                        f"{ship.name}'s dockerd (pid {pid}) runs but does not answer on {ship.docker_host} (log: {ship.logfile}); "
+                        f"nothing was touched: stop it (kill {pid}) and run `make fleet` again to restart it with its state, "
+                        "or `make fleet-down` to remove the fleet"
+                    )
+                time.sleep(0.3)
+            if pid is None:
+                dead.append(ship)
+        return dead
+
+    def _missing_for_restart(self, dead: list[Ship]) -> list[str]:
+        """What the dead ships' daemons (and the registry) need to start again with their state, and is gone."""
+        netns, links = set(_netns_list()), set(_links())
+        missing = [] if self.bridge in links else [f"link {self.bridge}"]
+        for ship in dead:
+            missing += [] if ship.netns in netns else [f"netns {ship.netns}"]
+            missing += [] if ship.veth in links else [f"link {ship.veth}"]
+            missing += [] if (ship.data_dir / "root").is_dir() else [f"data root {ship.data_dir / 'root'}"]
+        return missing
 
     # ---- images ------------------------------------------------------------------------------
     def registry_tags(self, repository: str = DEMO_REPOSITORY) -> set[str]:
@@ -472,8 +608,8 @@ class Fleet:
                 return found.group(1) if found else f"the process {pid} ({cmd.strip()})"
         return None
 
-    def down(self, quiet: bool = False) -> None:
-        """Remove everything this fleet's prefix names, whether it is running, half made or stale."""
+    def refuse_another_fleet(self) -> None:
+        """Refuse a fleet of this prefix that runs from another directory, or a state directory that holds another fleet."""
         elsewhere = self.running_elsewhere()
         if elsewhere:
             raise FleetError(
@@ -486,6 +622,10 @@ class Fleet:
                 f"{self.state_dir} holds fleet {other}, not {self.prefix}; it is left untouched: set FLEET_PREFIX={other} "
                 f"(and its FLEET_SUBNET) to use that fleet, or another FLEET_DIR for fleet {self.prefix}"
             )
+
+    def down(self, quiet: bool = False) -> None:
+        """Remove everything this fleet's prefix names, whether it is running, half made or stale."""
+        self.refuse_another_fleet()
         say = (lambda _msg: None) if quiet else log
         ship_dirs = sorted(self.run_dir.glob("ship*")) if self.run_dir.is_dir() else []
         indexes = {int(m.group(1)) for d in ship_dirs if (m := re.fullmatch(r"ship(\d+)", d.name))}
@@ -529,13 +669,16 @@ class Fleet:
 
 def extra_names(prefix: str, subnet: str, slot: int) -> tuple[str, str]:
     """(prefix, subnet) of extra fleet ``slot`` beside the fleet with this prefix and subnet (module docstring)."""
-    head, third = subnet.rsplit(".", 1)
-    number = EXTRA_SUBNET_START + len(EXTRA_LETTERS) * int(third) + slot
+    first, second, third = (int(octet) for octet in subnet.split("."))
     if not 0 <= slot < len(EXTRA_LETTERS):
         raise FleetError(f"extra fleet slots are 0 to {len(EXTRA_LETTERS) - 1}, not {slot}")
-    if number > 255:
-        raise FleetError(f"fleet subnet {subnet} leaves no room for extra fleets: test fleets take third octets 0 to 38 (extras go to 100-255)")
-    return f"{prefix[:5]}{EXTRA_LETTERS[slot]}", f"{head}.{number}"
+    if third > MAIN_THIRD_OCTET_MAX or second >= 255:
+        raise FleetError(
+            f"fleet subnet {subnet} leaves no room for extra fleets: test fleets take third octets 0 to {MAIN_THIRD_OCTET_MAX} (extras go to 100-255)"
+        )
+    if slot == 4:
+        return f"{prefix[:5]}{EXTRA_LETTERS[slot]}", f"{first}.{second + 1}.{third}"
+    return f"{prefix[:5]}{EXTRA_LETTERS[slot]}", f"{first}.{second}.{EXTRA_SUBNET_START + 4 * third + slot}"
 
 
 def make_tls_certs(directory: Path, ips: list[str]) -> Path:

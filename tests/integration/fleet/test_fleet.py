@@ -1,21 +1,24 @@
 """The fleet harness against real daemons: ships, registry, demo images, teardown.
 
-The extra fleets of these tests (five ships, a bad one, a stale one) are Fleet.extra(1..3) of the fleet of FLEET_PREFIX and
-FLEET_SUBNET: their prefixes and subnets derive from it (tests/fleet/fleet.py), so engineers' runs never meet.
+The extra fleets of these tests (five ships, a bad one, a stale one, a crashed one) are Fleet.extra(1..4) of the fleet of
+FLEET_PREFIX and FLEET_SUBNET: their prefixes and subnets derive from it (tests/fleet/fleet.py), so engineers' runs never meet.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import subprocess
 import time
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 
-from tests.fleet.fleet import Fleet, FleetError
+from tests.fleet.fleet import Fleet, FleetError, Ship
 
 pytestmark = pytest.mark.fleet
 
@@ -34,6 +37,26 @@ def wait_get(url: str, timeout: float = 10) -> str:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def running(pid: int) -> bool:
+    """True while pid runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def kill_dockerd(ship: Ship) -> None:
+    """kill -9 a ship's dockerd and the containerd it started, as a crash would, and wait until both are gone."""
+    pids = [int(path.read_text()) for path in (ship.pidfile, ship.containerd_pidfile) if path.exists()]
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while any(running(pid) for pid in pids):
+        assert time.monotonic() < deadline, f"{ship.name}'s daemons {pids} outlived SIGKILL"
+        time.sleep(0.1)
 
 
 def test_ships_have_distinct_addresses_and_pull_from_the_registry(fleet: Fleet):
@@ -109,7 +132,7 @@ def test_up_on_a_running_fleet_reuses_it(fleet: Fleet):
     assert [ship.pidfile.read_text() for ship in again.ships] == pids
 
 
-def test_up_cleans_leftovers_of_a_killed_run(tmp_path):
+def test_up_restarts_a_killed_fleet_over_its_leftovers(tmp_path, capsys):
     stale = Fleet.from_env().extra(3, state_dir=tmp_path / "stale", size=1)
     try:
         stale.up()
@@ -118,11 +141,82 @@ def test_up_cleans_leftovers_of_a_killed_run(tmp_path):
         os.kill(int(stale.registry_pidfile.read_text()), signal.SIGKILL)
         time.sleep(0.5)
         assert not stale.is_running()
-        stale.up()  # must not trip over the stale netns, bridge, pidfiles and mounts
+        capsys.readouterr()
+        stale.up()  # must not trip over the stale pidfiles, sockets and mounts, and must not wipe the fleet
         assert stale.is_running()
+        err = capsys.readouterr().err
+        assert f"fleet: the registry of fleet {stale.prefix} was not running; restarted it with its images\n" in err
+        assert "fleet: ship1's dockerd was not running; restarted it with its state" in err
     finally:
         stale.down()
     assert stale.leftovers() == []
+
+
+@pytest.mark.slow
+def test_up_restarts_a_killed_dockerd_with_its_containers_and_leaves_other_ships_alone(tmp_path, capsys):
+    crashed = Fleet.from_env().extra(4, state_dir=tmp_path / "crashed", size=2)
+    recycled = subprocess.Popen(["sleep", "300"])  # a live process that is no daemon of the fleet: a pid reused since the crash
+    try:
+        crashed.up()
+        ship1, ship2 = crashed.ships
+        web1 = ship1.client().containers.run(crashed.image("v1"), detach=True, name="web", restart_policy={"Name": "always"})
+        web2 = ship2.client().containers.run(crashed.image("v1"), detach=True, name="web", restart_policy={"Name": "always"})
+        parked = ship2.client().containers.create(crashed.image("v1"), name="parked")
+        started1 = ship1.client().containers.get(web1.id).attrs["State"]["StartedAt"]
+        kill_dockerd(ship2)
+        # What the crash left must not stop the restart: the socket files stay, and the pidfiles name a live process.
+        assert ship2.socket.exists()
+        ship2.pidfile.write_text(f"{recycled.pid}\n")
+        ship2.containerd_pidfile.write_text(f"{recycled.pid}")
+        capsys.readouterr()
+
+        crashed.up()
+
+        err = capsys.readouterr().err
+        assert "fleet: ship2's dockerd was not running; restarted it with its state (2 containers kept)\n" in err
+        assert "ship1" not in err
+        kept = {c.name: c for c in ship2.client().containers.list(all=True)}
+        assert {name: c.id for name, c in kept.items()} == {"web": web2.id, "parked": parked.id}
+        deadline = time.monotonic() + 30
+        while kept["web"].status != "running":  # its restart policy starts it again
+            assert time.monotonic() < deadline, f"ship2's web is {kept['web'].status} after its dockerd's restart"
+            time.sleep(0.3)
+            kept["web"].reload()
+        assert kept["parked"].status == "created"
+        again1 = ship1.client().containers.get(web1.id)
+        assert (again1.status, again1.attrs["State"]["StartedAt"]) == ("running", started1)
+        assert [c.id for c in ship1.client().containers.list(all=True)] == [web1.id]
+        assert recycled.poll() is None, "the process named by the stale pidfiles was killed"
+    finally:
+        recycled.kill()
+        recycled.wait()
+        crashed.down()
+    assert crashed.leftovers() == []
+
+
+@pytest.mark.slow
+def test_up_refuses_a_fleet_it_cannot_restart_and_leaves_it_as_it_is(tmp_path):
+    gone = Fleet.from_env().extra(4, state_dir=tmp_path / "gone", size=2)
+    try:
+        gone.up()
+        ship1, ship2 = gone.ships
+        web1 = ship1.client().containers.run(gone.image("v1"), detach=True, name="web")
+        kill_dockerd(ship2)
+        subprocess.run(["ip", "netns", "del", ship2.netns], check=True)
+
+        with pytest.raises(FleetError) as err:
+            gone.up()
+
+        message = str(err.value)
+        # The host end of ship2's link goes with its namespace, once the kernel has cleaned that up.
+        assert message.startswith(f"fleet {gone.prefix} cannot be restarted with its state (ship2's dockerd not running): netns {ship2.netns}")
+        assert message.endswith("missing; nothing was touched: run `make fleet-down` first (the fleet's containers are lost), then `make fleet`")
+        assert ship1.client().containers.get(web1.id).status == "running"
+        assert (ship2.data_dir / "root").is_dir()
+        assert gone.read_state()
+    finally:
+        gone.down()
+    assert gone.leftovers() == []
 
 
 def test_proxy_image_runs_haproxy_from_the_registry(fleet: Fleet):

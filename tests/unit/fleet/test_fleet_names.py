@@ -63,6 +63,8 @@ def test_the_command_line_prints_one_line_not_a_traceback(monkeypatch, capsys):
         ("mdk", "10.231.0", 3, ("mdks", "10.231.103")),
         ("mdg", "10.231.12", 1, ("mdgf", "10.231.149")),
         ("abcdef", "10.231.38", 3, ("abcdes", "10.231.255")),
+        ("mdk", "10.231.0", 4, ("mdkr", "10.232.0")),
+        ("abcdef", "10.231.38", 4, ("abcder", "10.232.38")),
     ],
 )
 def test_extra_fleets_derive_prefix_and_subnet_from_the_main_fleet(tmp_path, prefix, subnet, slot, expected):
@@ -73,7 +75,7 @@ def test_extra_fleets_derive_prefix_and_subnet_from_the_main_fleet(tmp_path, pre
 
 def test_extra_fleets_of_different_main_fleets_never_meet():
     mains = [f"10.231.{c}" for c in range(39)]
-    extras = [fleet_module.extra_names("mdk", subnet, slot)[1] for subnet in mains for slot in range(4)]
+    extras = [fleet_module.extra_names("mdk", subnet, slot)[1] for subnet in mains for slot in range(5)]
     assert len(set(extras)) == len(extras)
     assert not set(extras) & set(mains)
 
@@ -82,7 +84,9 @@ def test_extra_fleets_of_different_main_fleets_never_meet():
     ("subnet", "slot", "message"),
     [
         ("10.231.39", 0, "fleet subnet 10.231.39 leaves no room for extra fleets: test fleets take third octets 0 to 38 (extras go to 100-255)"),
-        ("10.231.0", 4, "extra fleet slots are 0 to 3, not 4"),
+        ("10.231.61", 4, "fleet subnet 10.231.61 leaves no room for extra fleets: test fleets take third octets 0 to 38 (extras go to 100-255)"),
+        ("10.255.0", 4, "fleet subnet 10.255.0 leaves no room for extra fleets: test fleets take third octets 0 to 38 (extras go to 100-255)"),
+        ("10.231.0", 5, "extra fleet slots are 0 to 4, not 5"),
     ],
 )
 def test_extra_fleets_out_of_range_are_refused(subnet, slot, message):
