@@ -217,6 +217,19 @@ class Ship:
         finally:
             client.close()
 
+    def crash(self) -> None:
+        """kill -9 this ship's dockerd and the containerd it started, as a crash would, and wait until both are gone.
+        Its containers' processes live on in their shims; ``Fleet.up`` restarts the daemons with their state."""
+        pids = [int(path.read_text()) for path in (self.pidfile, self.containerd_pidfile) if path.exists()]
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while any(_is_alive(pid) for pid in pids):
+            if time.monotonic() > deadline:
+                raise FleetError(f"{self.name}'s daemons {pids} outlived SIGKILL")
+            time.sleep(0.1)
+
     def clear_leftovers(self) -> None:
         """What a killed dockerd left behind that would stop a new one over the same state from starting.
 

@@ -6,7 +6,6 @@ FLEET_PREFIX and FLEET_SUBNET: their prefixes and subnets derive from it (tests/
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -14,11 +13,10 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 
-from tests.fleet.fleet import Fleet, FleetError, Ship
+from tests.fleet.fleet import Fleet, FleetError
 
 pytestmark = pytest.mark.fleet
 
@@ -37,26 +35,6 @@ def wait_get(url: str, timeout: float = 10) -> str:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
-
-
-def running(pid: int) -> bool:
-    """True while pid runs (a zombie, dead but not yet reaped, does not)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def kill_dockerd(ship: Ship) -> None:
-    """kill -9 a ship's dockerd and the containerd it started, as a crash would, and wait until both are gone."""
-    pids = [int(path.read_text()) for path in (ship.pidfile, ship.containerd_pidfile) if path.exists()]
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while any(running(pid) for pid in pids):
-        assert time.monotonic() < deadline, f"{ship.name}'s daemons {pids} outlived SIGKILL"
-        time.sleep(0.1)
 
 
 def test_ships_have_distinct_addresses_and_pull_from_the_registry(fleet: Fleet):
@@ -163,7 +141,7 @@ def test_up_restarts_a_killed_dockerd_with_its_containers_and_leaves_other_ships
         web2 = ship2.client().containers.run(crashed.image("v1"), detach=True, name="web", restart_policy={"Name": "always"})
         parked = ship2.client().containers.create(crashed.image("v1"), name="parked")
         started1 = ship1.client().containers.get(web1.id).attrs["State"]["StartedAt"]
-        kill_dockerd(ship2)
+        ship2.crash()
         # What the crash left must not stop the restart: the socket files stay, and the pidfiles name a live process.
         assert ship2.socket.exists()
         ship2.pidfile.write_text(f"{recycled.pid}\n")
@@ -201,7 +179,7 @@ def test_up_refuses_a_fleet_it_cannot_restart_and_leaves_it_as_it_is(tmp_path):
         gone.up()
         ship1, ship2 = gone.ships
         web1 = ship1.client().containers.run(gone.image("v1"), detach=True, name="web")
-        kill_dockerd(ship2)
+        ship2.crash()
         subprocess.run(["ip", "netns", "del", ship2.netns], check=True)
 
         with pytest.raises(FleetError) as err:
