@@ -465,11 +465,25 @@ def play_until(env: Env, marker: str, fault, playbook: str, *args: str) -> tuple
     return done, when
 
 
-def test_a_ship_lost_while_the_new_colour_starts_keeps_traffic_and_the_way_back(lost):
-    """Issue 14: ship3's link is cut right after the older colour was parked, as the new colour starts; under load.
-    Requests fail only while in flight to ship3 (the proxy's checks take it out within seconds); the message says per
-    ship what the undo did and left; once the link is back, the next deploy puts the parked colour back first and
-    converges, and a rollback then returns to the very containers of v2."""
+FAULTS = {
+    # the link cut: the ship's daemon and containers run on, unreachable
+    "link cut": (lambda ship: run_ip("link", "set", ship.veth, "down"), lambda fleet, ship: run_ip("link", "set", ship.veth, "up")),
+    # the daemon killed: its containers run on in their shims; make fleet (Fleet.up) restarts it with its state
+    "dockerd killed": (lambda ship: ship.crash(), lambda fleet, ship: fleet.up()),
+}
+
+
+def run_ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True)
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_a_ship_lost_while_the_new_colour_starts_keeps_traffic_and_the_way_back(lost, fleet, fault):
+    """Issue 14: ship3 is lost (its link cut, or its dockerd killed) right after the older colour was parked, as the new
+    colour starts; under load. Requests fail only while in flight to ship3 (the proxy's checks take it out within
+    seconds); the message says per ship what the undo did and left; once ship3 is back, the next deploy puts the parked
+    colour back first and converges, and a rollback then returns to the very containers of v2."""
+    inject, recover = FAULTS[fault]
     lost.ok("playbooks/deploy.yml")
     lost.ok("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v2")  # green v2 live, blue v1 stopped
     v2_ids = {name: lost.container(f"{name}-green")["Id"] for name in lost.instances}
@@ -483,7 +497,7 @@ def test_a_ship_lost_while_the_new_colour_starts_keeps_traffic_and_the_way_back(
         marks = {}
 
         def cut():
-            subprocess.run(["ip", "link", "set", ship3.veth, "down"], check=True)
+            inject(ship3)
             marks["cut"] = load.snapshot()
 
         try:
@@ -492,12 +506,13 @@ def test_a_ship_lost_while_the_new_colour_starts_keeps_traffic_and_the_way_back(
             time.sleep(2)
             after = load.snapshot().since(end)
         finally:
-            subprocess.run(["ip", "link", "set", ship3.veth, "up"], check=True)
+            recover(fleet, ship3)
     finally:
         load.stop()
     assert proc.returncode != 0
     assert marks["cut"].since(before).failures == 0, marks["cut"].since(before)
     during = end.since(marks["cut"])
+    print(f"\n{fault}: {during.requests} requests during the failed deploy ({during.elapsed:.0f} s), {during.failures} failed {during.errors}")
     # in flight to ship3, or sent there before the proxy's checks (inter 1s, fall 2) marked it down: a few seconds' worth
     assert during.failures <= RATE * 6 / 3, during
     assert after.failures == 0 and set(after.answers) == {"v2"}, after
@@ -509,14 +524,18 @@ def test_a_ship_lost_while_the_new_colour_starts_keeps_traffic_and_the_way_back(
     assert f"{', '.join(on3)} (the new colour) and {', '.join(n + '.parked' for n in on3)} (the older one, parked) are left as they were" in flat
     # the end state, ship by ship: ship1 and ship2 as before the deploy; ship3 keeps the parked v1
     states, parked, green = lost.states(), lost.states(".parked"), lost.states("-green")
-    assert each(green, "running v2"), green
+    assert {name: state for name, state in green.items() if name.removesuffix("-green") not in on3} == {
+        f"{name}-green": "running v2" for name in lost.instances if name not in on3
+    }
+    # a restarted dockerd stops what ran without a restart policy: the proxy's checks have taken ship3 out
+    assert {state for name, state in green.items() if name.removesuffix("-green") in on3} <= {"running v2", "stopped v2"}, green
     assert {name: state for name, state in states.items() if name not in on3} == {name: "stopped v1" for name in lost.instances if name not in on3}
     assert {name: state for name, state in parked.items() if name.removesuffix(".parked") in on3} == {name + ".parked": "stopped v1" for name in on3}
     assert {name: state for name, state in parked.items() if name.removesuffix(".parked") not in on3} == {
         name + ".parked": "absent" for name in lost.instances if name not in on3
     }
 
-    # link back: the next deploy puts the parked v1 back first, then deploys, under load, with no failed request
+    # ship3 back: the next deploy puts the parked v1 back first, then deploys, under load, with no failed request
     proc, during, after = deploy_under_load(lost, "playbooks/deploy.yml", "-e", "maestro_deploy_tag=v1")
     assert proc.returncode == 0, proc.output[-8000:]
     assert "remove the interrupted colour" in proc.output and "unpark" in proc.output
