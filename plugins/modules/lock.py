@@ -12,13 +12,20 @@ version_added: 0.1.0
 description:
   - The lock is a container named O(name) that is created and never started. The Docker daemon refuses to create a
     container whose name exists, so of two tasks acquiring the same lock at the same moment exactly one wins.
-  - The holder (O(who)), the purpose (O(what)), the time (UTC) and a token are the container's labels
-    (C(maestro.lock.who), C(maestro.lock.what), C(maestro.lock.since), C(maestro.lock.token)), beside
-    C(maestro.managed=true) and C(maestro.role=lock).
+  - The holder (O(who), the ansible-playbook process O(pid) and O(playbook)), the purpose (O(what)), the time (UTC), the
+    lease (O(ttl)) and a token are the container's labels (C(maestro.lock.who), C(maestro.lock.pid),
+    C(maestro.lock.playbook), C(maestro.lock.what), C(maestro.lock.since), C(maestro.lock.ttl), C(maestro.lock.token)),
+    beside C(maestro.managed=true) and C(maestro.role=lock).
   - Its image, C(maestro/lock:1), is an empty image that the module imports on the ship when missing; no registry
     is involved.
   - Acquiring a lock that someone else holds fails at once (or after O(wait) seconds) with a message that names the
-    holder, the time and the purpose. Acquiring it again with the token it returned changes nothing.
+    holder with its pid and playbook, the time and the purpose. Acquiring it again with the token it returned changes
+    nothing.
+  - A lock taken with a lease (O(ttl)) that has run out is stale, and the next acquirer takes it over, atomically (the
+    stale container is removed by its id, then the new one created; when another run created it first, that run is
+    the holder named in the refusal, which also says whose lock this run removed). The lease is the holder's, recorded when it took the lock, and its age is
+    measured on the ship's clock (the container's creation to the daemon's time now). A takeover is a warning
+    that names the previous holder, and RV(taken_over) returns it.
   - Releasing needs the token that acquiring returned, or O(force=true). Releasing a lock that does not exist
     changes nothing.
   - A container of that name without the lock labels is a failure and is never touched.
@@ -31,7 +38,8 @@ attributes:
   check_mode:
     support: full
     details:
-      - In check mode a lock that would be acquired gets a new token that is not kept.
+      - In check mode a lock that would be acquired gets a new token that is not kept, and a stale or forced lock is
+        left in place (RV(broken) or RV(taken_over) say whose it is).
   diff_mode:
     support: full
     details:
@@ -56,8 +64,26 @@ options:
   who:
     description:
       - The holder, shown to whoever finds the lock held.
-      - Default is C(<user>@<host>) of the process the module runs in (the controller, when the task runs there).
+      - Default is C(<user>@<host>) of the controller.
     type: str
+  pid:
+    description:
+      - With O(state=present), the process id shown with the holder.
+      - Default is the pid of the C(ansible-playbook) process that runs the task (not the short-lived worker process
+        that runs the action), filled in on the controller.
+    type: int
+  playbook:
+    description:
+      - With O(state=present), the playbook shown with the holder.
+      - Default is the playbooks given to C(ansible-playbook), as absolute paths when they are files.
+    type: str
+  ttl:
+    description:
+      - With O(state=present), the lease of the lock taken, in seconds. Once the lock is older than that, another run
+        takes it over (the holder crashed, or is too slow). Choose it longer than the longest run that holds the lock.
+      - Not given (the default) means a lease that never expires; such a lock is only taken by breaking it (O(force)).
+      - The lease that counts is the one the holder took the lock with, not the one of whoever finds it.
+    type: int
   what:
     description:
       - What the holder is doing, for example V(deploy web 10.0.0.1:5000/acme/web:1.4.3).
@@ -72,7 +98,7 @@ options:
     type: str
   force:
     description:
-      - With O(state=present), break a lock held by someone else and take it; RV(broken) says whose it was.
+      - With O(state=present), break a lock held by someone else and take it; RV(broken) and a warning say whose it was.
       - With O(state=absent), remove the lock whoever holds it.
     type: bool
     default: false
@@ -103,6 +129,13 @@ EXAMPLES = r"""
     state: absent
     token: "{{ deploy_lock.lock.token }}"
 
+- name: Take the deploy lock with a lease of an hour, after which another run may take it over
+  maestro.docker.lock:
+    docker_host: tcp://10.0.0.11:2375
+    name: maestro-lock-demo
+    what: deploy web 10.0.0.1:5000/acme/web:1.4.3
+    ttl: 3600
+
 - name: Break a stale lock and take it
   maestro.docker.lock:
     docker_host: tcp://10.0.0.11:2375
@@ -130,9 +163,21 @@ lock:
       description: What the holder is doing.
       type: str
       returned: success
+    pid:
+      description: The pid of the holder's ansible-playbook process; null when not known.
+      type: int
+      returned: success
+    playbook:
+      description: The holder's playbook; empty when not known.
+      type: str
+      returned: success
     since:
       description: When it was acquired, UTC, ISO 8601 (V(2026-11-24T10:00:00Z)).
       type: str
+      returned: success
+    ttl:
+      description: Its lease in seconds; null for none.
+      type: int
       returned: success
     token:
       description: The token that releases it.
@@ -143,11 +188,27 @@ lock:
       type: str
       returned: success
 broken:
-  description: The holder whose lock O(force=true) removed (C(name), C(who), C(what), C(since), C(ship)); null otherwise.
+  description:
+    - The holder whose lock O(force=true) removed (C(name), C(who), C(pid), C(playbook), C(what), C(since), C(ttl),
+      C(ship)); null otherwise.
   returned: success
   type: dict
+taken_over:
+  description:
+    - The holder whose expired lease this task took over (the keys of RV(broken)); null otherwise.
+  returned: success
+  type: dict
+previous_holder:
+  description:
+    - The holder of RV(broken) or RV(taken_over) in words, as the warning and the deploy role's audit trail say it;
+      null when there is none.
+  returned: success
+  type: str
+  sample: "alice@ops1 (pid 4242, playbook /srv/deploy.yml, held since 2026-11-24T10:00:00Z, lease 600 s expired) for: deploy web"
 holder:
-  description: When the lock is held by someone else, that holder (C(name), C(who), C(what), C(since), C(ship)).
+  description:
+    - When the lock is held by someone else, that holder (C(name), C(who), C(pid), C(playbook), C(what), C(since),
+      C(ttl), C(ship)).
   returned: failure
   type: dict
 """

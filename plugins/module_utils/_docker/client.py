@@ -245,6 +245,10 @@ class ShipClient:
         data = self.call("asking the registry for the digest of image", ref, self.api.inspect_distribution, ref, auth_config=auth_config)
         return data["Descriptor"]["digest"]
 
+    def system_time(self) -> str:
+        """The daemon's clock now, as Docker writes times (RFC 3339, in the daemon's zone)."""
+        return self.call("reading the time of Docker daemon", None, self.api.info)["SystemTime"]
+
     def logs(self, name: str, tail: int | str, since: float | None = None) -> str:
         """The last ``tail`` lines of the container's output (only those since the epoch time ``since``, if given)."""
         kwargs = {"since": since} if since is not None else {}
@@ -333,15 +337,25 @@ class ShipClient:
     def kill(self, name: str) -> None:
         self.call("killing container", name, self.api.kill, name, signal="SIGKILL")
 
-    def remove(self, name: str, missing_ok: bool = False) -> None:
-        """Remove a stopped container with its anonymous volumes (named volumes stay)."""
+    def remove(self, name: str, missing_ok: bool = False) -> bool:
+        """Remove a stopped container with its anonymous volumes (named volumes stay); True when this call removed it.
+
+        missing_ok: a container that is gone, or that another client is removing at this moment (409), is no failure
+        (False: someone else removed it).
+        """
         try:
             self.api.remove_container(name, v=True)
         except NotFound as exc:
             if not missing_ok:
                 raise DockerFailure("removing container", name, self.ship, _strip_sdk(exc), traceback.format_exc()) from exc
+            return False
+        except APIError as exc:
+            if not (missing_ok and removal_in_progress(exc)):
+                raise DockerFailure("removing container", name, self.ship, _strip_sdk(exc), traceback.format_exc()) from exc
+            return False
         except (DockerException, RequestException, OSError) as exc:
             raise DockerFailure("removing container", name, self.ship, _strip_sdk(exc), traceback.format_exc()) from exc
+        return True
 
     def exec_run(self, name: str, command: list[str]) -> tuple[int, str]:
         def _exec():
@@ -351,6 +365,12 @@ class ShipClient:
             return code, output.decode("utf-8", errors="replace")
 
         return self.call("running a command in container", name, _exec)
+
+
+def removal_in_progress(exc: BaseException) -> bool:
+    """Whether a remove failed because another client is removing the container (409 Conflict, "removal of container
+    <id> is already in progress"); a 409 for a running container is another matter."""
+    return getattr(exc, "status_code", None) == 409 and "already in progress" in _cause_text(exc)
 
 
 def _strip_sdk(exc: BaseException) -> str:

@@ -98,6 +98,10 @@ ARGUMENT_SPECS: dict[str, dict] = {
         "token": {"type": "str", "no_log": False},
         "force": {"type": "bool", "default": False},
         "wait": {"type": "int", "default": 0},
+        # the holder's ansible-playbook process and playbook: the action plugin fills them in on the controller
+        "pid": {"type": "int"},
+        "playbook": {"type": "str"},
+        "ttl": {"type": "int"},
     },
 }
 

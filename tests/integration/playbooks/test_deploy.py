@@ -7,7 +7,8 @@
 web has 2 instances on each of the 3 ships; the proxy runs on ship1. A load thread sends 25 requests/s
 through the proxy during every deploy (tests/fleet/load.py); a request fails on any error or non-200.
 The tests run in file order, each from the state the previous one left: v1, v2, broken (refused), a missing
-tag (refused at the pull), rollback to v1, the lock, then the stop-start strategy on an environment of its own.
+tag (refused at the pull), rollback to v1, the lock (held: refused; broken: v2), a run SIGKILLed holding the lock
+(its lease taken over: v1), then the stop-start strategy on an environment of its own.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -83,13 +85,30 @@ class Env:
         path.write_text(SHIPS_FILE.format(fleet_ships=self.fleet_ships, env=self.name, image=image, instances="\n".join(lines)))
         return path
 
-    def play(self, playbook: str, *args: str) -> subprocess.CompletedProcess:
+    def command(self, playbook: str, *args: str) -> tuple[list[str], dict]:
         env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
         env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
-        cmd = [str(BIN / "ansible-playbook"), playbook, "-i", str(self.file), "-e", f"@{self.vars_file}", *args]
+        return [str(BIN / "ansible-playbook"), playbook, "-i", str(self.file), "-e", f"@{self.vars_file}", *args], env
+
+    def play(self, playbook: str, *args: str) -> subprocess.CompletedProcess:
+        cmd, env = self.command(playbook, *args)
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=TIMEOUT, cwd=REPO, check=False)
         proc.output = proc.stdout + proc.stderr
         return proc
+
+    def start(self, playbook: str, *args: str) -> subprocess.Popen:
+        """ansible-playbook in the background, in a process group of its own (its workers with it)."""
+        cmd, env = self.command(playbook, *args)
+        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=REPO, start_new_session=True)
+
+    def lock(self):
+        """The environment's lock container on ship1 (the proxy's ship holds it), or None."""
+        try:
+            return self.clients[self.ships[0].name].api.inspect_container(f"maestro-lock-{self.name}")
+        except Exception as exc:  # docker.errors.NotFound
+            if getattr(getattr(exc, "response", None), "status_code", None) == 404:
+                return None
+            raise
 
     def ok(self, playbook: str, *args: str) -> str:
         proc = self.play(playbook, *args)
@@ -233,24 +252,74 @@ def test_rollback_returns_to_v1_under_load(web):
 
 def test_a_second_deploy_fails_fast_while_the_lock_is_held(web):
     ship1 = web.ships[0]
-    held = web.play(
-        str(REPO / "tests/integration/playbooks/lock_hold.yml"),
-        "-e",
-        json.dumps({"lock_name": f"maestro-lock-{web.name}", "lock_host": ship1.name}),
-    )
+    hold = REPO / "tests/integration/playbooks/lock_hold.yml"
+    held = web.play(str(hold), "-e", json.dumps({"lock_name": f"maestro-lock-{web.name}", "lock_host": ship1.name}))
     assert held.returncode == 0, held.output[-4000:]
+    labels = web.lock()["Config"]["Labels"]
+    pid, since = labels["maestro.lock.pid"], labels["maestro.lock.since"]
+    assert int(pid) > 1 and labels["maestro.lock.playbook"] == str(hold)
+    before = web.states()
     started = time.monotonic()
     proc = web.play("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v2")
     took = time.monotonic() - started
     assert proc.returncode != 0
-    assert f"Deploy lock maestro-lock-{web.name} on ship {ship1.name} is held by alice@elsewhere since" in proc.output
+    # the holder with the pid of its ansible-playbook process and its playbook
+    held_by = f"Deploy lock maestro-lock-{web.name} on ship {ship1.name} is held by alice@elsewhere (pid {pid}, playbook {hold}) since {since}"
+    assert held_by in proc.output, proc.output[-3000:]
     assert "for: deploy web by hand" in proc.output
     assert took < 20, took
-    assert each(web.states(), "running v1")  # nothing moved
-    # Breaking the stale lock lets the deploy through, and the lock is released after it.
-    web.ok("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v2", "-e", "maestro_deploy_break_lock=true")
+    assert web.states() == before == dict.fromkeys(web.instances, "running v1")  # nothing moved
+    # Breaking the stale lock lets the deploy through, says whose lock it broke, writes that to the audit trail,
+    # and the lock is released after it.
+    out = web.ok("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v2", "-e", "maestro_deploy_break_lock=true")
+    previous = f"alice@elsewhere (pid {pid}, playbook {hold}, held since {since}) for: deploy web by hand"
+    assert f"[WARNING]: Deploy lock maestro-lock-{web.name} on ship {ship1.name}: broke the lock of {previous}" in out, out[-4000:]
+    audit = web.audit_log.read_text()
+    assert f"is breaking the deploy lock maestro-lock-{web.name} on ship {ship1.name} of {previous}." in audit, audit[-2000:]
+    assert labels["maestro.lock.token"] not in out + audit
     assert each(web.states("-green"), "running v2")
-    assert web.clients[ship1.name].containers.list(all=True, filters={"name": f"maestro-lock-{web.name}"}) == []
+    assert web.lock() is None
+
+
+def test_a_run_killed_holding_the_lock_is_named_until_its_lease_expires_then_taken_over(web):
+    """Issue 14: ansible-playbook SIGKILLed mid-deploy leaves its lock. The next run is refused naming it with its pid
+    and playbook; once the lease it took the lock with has expired, the next run takes the lock over, says so, writes
+    it to the audit trail and converges (back to v1)."""
+    ship1, ttl = web.ships[0], 20
+    killed = web.start("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v1", "-e", f"maestro_deploy_lock_ttl={ttl}")
+    try:
+        deadline = time.monotonic() + 60
+        while web.lock() is None and killed.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        os.killpg(killed.pid, signal.SIGKILL)  # the playbook and its workers, as kill -9 of a controller's session
+        killed.wait(timeout=30)
+    lock = web.lock()
+    assert lock is not None, "the deploy ended before it took the lock"
+    labels = lock["Config"]["Labels"]
+    assert labels["maestro.lock.pid"] == str(killed.pid) and labels["maestro.lock.ttl"] == str(ttl)
+    expires = time.time() + ttl  # within a fraction of a second of the container's creation, on this machine's clock
+    playbook, since = REPO / "playbooks/deploy.yml", labels["maestro.lock.since"]
+
+    refused = web.play("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v1")
+    assert time.time() < expires, "the refused run reached the lock after the lease: make the ttl longer"
+    assert refused.returncode != 0
+    holder = f"{labels['maestro.lock.who']} (pid {killed.pid}, playbook {playbook}"
+    held_by = f"Deploy lock maestro-lock-{web.name} on ship {ship1.name} is held by {holder}, lease {ttl} s) since {since}"
+    assert held_by in refused.output, refused.output[-3000:]
+    assert "wait for it to finish or for its lease to expire, or break it with force" in refused.output
+    assert each(web.states("-green"), "running v2")  # nothing moved
+
+    time.sleep(max(expires - time.time() + 1, 0))
+    out = web.ok("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v1")
+    previous = f"{holder}, held since {since}, lease {ttl} s expired) for: deploy web tag v1"
+    assert f"[WARNING]: Deploy lock maestro-lock-{web.name} on ship {ship1.name}: took over the stale lock of {previous}" in out, out[-4000:]
+    audit = web.audit_log.read_text()
+    assert f"is taking over the stale deploy lock maestro-lock-{web.name} on ship {ship1.name} of {previous}." in audit, audit[-2000:]
+    assert labels["maestro.lock.token"] not in out + audit
+    assert each(web.states(), "running v1"), web.states()
+    assert each(web.states("-green"), "stopped v2"), web.states("-green")
+    assert web.lock() is None
 
 
 def test_rollback_after_a_deploy_of_the_files_image_restores_the_previous_release_exactly(web):
