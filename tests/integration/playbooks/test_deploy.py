@@ -8,7 +8,8 @@ web has 2 instances on each of the 3 ships; the proxy runs on ship1. A load thre
 through the proxy during every deploy (tests/fleet/load.py); a request fails on any error or non-200.
 The tests run in file order, each from the state the previous one left: v1, v2, broken (refused), a missing
 tag (refused at the pull), rollback to v1, the lock (held: refused; broken: v2), a run SIGKILLed holding the lock
-(its lease taken over: v1), then the stop-start strategy on an environment of its own.
+(its lease taken over: v1), v2 again, a deploy of the file's own image (v1) and the exact rollback to v2; then
+the other environments: the stop-start strategy, a service started by maestro start, secrets, and the lost ship.
 """
 
 from __future__ import annotations
@@ -326,7 +327,8 @@ def test_rollback_after_a_deploy_of_the_files_image_restores_the_previous_releas
     """Issue 14: with v2 live, a deploy of the ships file's own image (v1), then a rollback. The rollback used to re-create
     the stopped v2 colour from the file (v1): the proxy went on answering v1 and the audit said it succeeded. It starts the
     very containers of v2 now, with the release they recorded (image digest, spec hash)."""
-    recorded = {name: web.container(f"{name}-green") for name in web.instances}  # v2, live since the lock test's deploy
+    web.ok("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v2")  # from v1 (the lease test's end): green v2 live
+    recorded = {name: web.container(f"{name}-green") for name in web.instances}
     releases = {old["Config"]["Labels"].get("maestro.release") for old in recorded.values()}
     assert len(releases) == 1 and None not in releases, releases  # one release across every ship
     digests = {old["Config"]["Labels"].get("maestro.release.digest") for old in recorded.values()}
