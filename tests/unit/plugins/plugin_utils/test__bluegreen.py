@@ -253,7 +253,8 @@ def test_releases_say_per_service_what_each_colour_holds_live_first():
     assert held["web"][0]["releases"] == [{**v2, "ships": ["ship1", "ship2"]}]
     assert held["web"][1]["releases"] == [{"id": None, "image": "reg/web:v1", "digest": None, "ships": ["ship1"]}]
     assert bg.release_lines(held) == [
-        "web: live green: release 20261203T081500Z-3f2a (tag v2, reg/web:v2, sha256:aaaaaaaaaaaa, 2026-12-03T08:15:00Z); 2 running, 0 stopped of 2; ships ship1, ship2",
+        "web: live green: release 20261203T081500Z-3f2a (tag v2, reg/web:v2, sha256:aaaaaaaaaaaa, 2026-12-03T08:15:00Z); "
+        "2 running, 0 stopped of 2; ships ship1, ship2",
         "web: kept blue: no release recorded (started outside a deploy) (reg/web:v1); 0 running, 1 stopped of 2; ships ship1",
     ]
     # no frontend yet: blue is live when it runs (started by maestro start)
