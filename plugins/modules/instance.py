@@ -57,7 +57,7 @@ options:
       - V(changed) recreates every container whose image or spec drifted (maestro C(restart --only-if-changed)).
       - V(always) recreates every container.
       - V(keep) never recreates an existing container, stopped or running, drifted or not (the drift is
-        reported): it starts the container as it is. The deploy role's rollback uses it to start the release
+        reported); it starts the container as it is. The deploy role's rollback uses it to start the release
         a container recorded, never one re-derived from the ships file.
     type: str
     choices: [never, stopped, changed, always, keep]

@@ -88,9 +88,9 @@ instances:
       returned: when it exists
     release:
       description:
-        - The release the container runs, as a blue/green deploy recorded it in its labels (V(null) for a
+        - "The release the container runs, as a blue/green deploy recorded it in its labels (V(null) for a
           container that no deploy started): C(id), C(time) (UTC), C(tag) (the deploy tag, if any), C(image)
-          (the reference) and C(digest) (the registry digest, or the image ID when the image has none).
+          (the reference) and C(digest) (the registry digest, or the image ID when the image has none)."
       type: dict
       returned: when it exists
       sample: {id: 20261203T081500Z-3f2a, time: "2026-12-03T08:15:00Z", tag: v2, image: "registry:5000/demo/web:v2", digest: "sha256:..."}

@@ -457,7 +457,7 @@ def test_no_secret_in_any_playbook_at_vvvv_diff_and_check(secret):
         if verb in ("restart", "stop", "start", "kill", "clean"):
             runs[f"{verb} --check"] = secret.play(f"playbooks/{verb}.yml", *loud, "--check")
         runs[verb] = secret.play(f"playbooks/{verb}.yml", *loud, *(("-e", f"maestro_things={first}") if verb == "logs" else ()))
-    assert {name for name in runs} >= {f"{p.removesuffix('.yml')}" for p in PLAYBOOKS if p not in ("deploy.yml", "rollback.yml")}
+    assert set(runs) >= {f"{p.removesuffix('.yml')}" for p in PLAYBOOKS if p not in ("deploy.yml", "rollback.yml")}
     assert len(runs) == 25  # README's Reliability table says so
     failed = {name: proc.returncode for name, proc in runs.items() if proc.returncode != 0}
     assert failed == {"deploy broken": 2}, {name: runs[name].output[-3000:] for name in failed}
