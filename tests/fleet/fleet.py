@@ -394,6 +394,19 @@ class Fleet:
             run(*ns, "ip", "link", "set", "lo", "up")
             run(*ns, "ip", "route", "add", "default", "via", self.gateway)
 
+    def crash_registry(self) -> None:
+        """kill -9 the registry, as a crash would, and wait until it is gone; ``up`` restarts it over its storage."""
+        pid = _pid_matches(self.registry_pidfile, "docker-registry")
+        if pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while _is_alive(pid):
+            if time.monotonic() > deadline:
+                raise FleetError(f"the registry {pid} outlived SIGKILL")
+            time.sleep(0.1)
+
     def _start_registry(self) -> None:
         root = self.state_dir / "registry"
         (root / "data").mkdir(parents=True, exist_ok=True)

@@ -225,11 +225,21 @@ def test_broken_deploy_is_refused_on_every_ship_and_traffic_stays_on_v2(web):
     assert "Failed to deploy web!" in web.audit_log.read_text()
 
 
-def test_a_deploy_failing_at_the_pull_keeps_the_rollback_target(web):
-    """Issue 14: a tag that is not in the registry fails at the pull, before anything was started or parked. The undo
-    used to remove the new colour's slot on every ship, which held the rollback target (v1): now it leaves it alone."""
+@pytest.mark.parametrize("cause", ["a tag missing from the registry", "the registry down"])
+def test_a_deploy_failing_at_the_pull_keeps_the_rollback_target(web, fleet, cause):
+    """Issue 14: a tag that is not in the registry, or a registry that is down, fails the deploy at the pull, before
+    anything was started or parked. The undo used to remove the new colour's slot on every ship, which held the
+    rollback target (v1): now it leaves it alone."""
     kept = {name: web.container(name)["Id"] for name in web.instances}
-    proc, during, after = deploy_under_load(web, "playbooks/deploy.yml", "-e", "maestro_deploy_tag=nope")
+    if cause == "the registry down":
+        fleet.crash_registry()
+        try:
+            proc, during, after = deploy_under_load(web, "playbooks/deploy.yml", "-e", "maestro_deploy_tag=v1")
+        finally:
+            fleet.up()  # restarts the registry with its images
+        assert "Error pulling image" in proc.output and "connection refused" in proc.output.lower(), proc.output[-4000:]
+    else:
+        proc, during, after = deploy_under_load(web, "playbooks/deploy.yml", "-e", "maestro_deploy_tag=nope")
     assert proc.returncode != 0
     assert during.failures == 0 and set(during.answers) == {"v2"}, during
     assert after.failures == 0 and set(after.answers) == {"v2"}, after
