@@ -241,6 +241,11 @@ class ShipClient:
         except (DockerException, RequestException, OSError) as exc:
             raise DockerFailure("inspecting image", ref, self.ship, _strip_sdk(exc), traceback.format_exc()) from exc
 
+    def containers(self, labels: dict) -> list[dict]:
+        """Every container, running or not, whose labels hold all of ``labels``: the API's summaries (Id, Names, Labels, State)."""
+        filters = {"label": [f"{key}={value}" for key, value in labels.items()]}
+        return self.call("listing containers", None, self.api.containers, all=True, filters=filters)
+
     def distribution_digest(self, ref: str, auth_config: dict | None = None) -> str:
         data = self.call("asking the registry for the digest of image", ref, self.api.inspect_distribution, ref, auth_config=auth_config)
         return data["Descriptor"]["digest"]

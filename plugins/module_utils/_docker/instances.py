@@ -71,6 +71,28 @@ def rename_refusal(source: dict | None, target_name: str, target: dict | None) -
     return None
 
 
+def archive_name(name: str, container: dict) -> str:
+    """The name an older release of instance ``name`` is kept under: ``<name>.<its release id>`` (``<name>.c<id>`` for a
+    container that no deploy started, whose labels record no release)."""
+    release = ((container.get("Config") or {}).get("Labels") or container.get("Labels") or {}).get(_spec.LABEL_RELEASE)
+    return f"{name}.{release or 'c' + container['Id'][:12]}"
+
+
+def releases_to_remove(name: str, listed: list[dict], keep: int, park_suffix: str) -> list[str]:
+    """Of the containers of instance ``name`` (API summaries), the archived releases beyond the newest ``keep - 1``, oldest
+    first. Archived: named ``<name>.<something>``, neither the slot nor the parked one, not running. The colour's own
+    slot (the release the other colour replaced last) is the newest kept one, so ``keep`` 1 keeps no archive."""
+    archived = []
+    for container in listed:
+        names = [n.lstrip("/") for n in container.get("Names") or []]
+        own = next((n for n in names if n.startswith(f"{name}.") and n != f"{name}{park_suffix}"), None)
+        if own and container.get("State") != "running":
+            labels = container.get("Labels") or {}
+            archived.append((labels.get(_spec.LABEL_RELEASE) or "", container.get("Created") or 0, own))
+    archived.sort(reverse=True)
+    return [own for _release, _created, own in reversed(archived[max(keep - 1, 0) :])]
+
+
 class InstanceBatch:
     """The instances given to one module call, all on the ship ``client`` talks to."""
 
@@ -319,6 +341,41 @@ class InstanceBatch:
                 self._act(result, "removed", self.client.remove, spec["name"])
                 result["status"] = "absent"
             result["diff"] = {"before": {"status": result["status_before"]}, "after": {"status": result["status"]}}
+
+        return self._each(work)
+
+    # ---- older releases ----------------------------------------------------------------------
+    def keep_releases(self, keep: int, park_suffix: str) -> dict:
+        """After a switch: each instance's parked colour (the release two deploys old) is archived under
+        :func:`archive_name` (with ``keep`` 1: removed), and archived releases beyond the newest ``keep - 1`` are removed.
+        Only stopped containers with the maestro.managed label are renamed or removed."""
+        if keep < 1:
+            raise DockerFailure("keeping releases", None, self.client.ship, f"keep must be at least 1, got {keep}")
+
+        def work(spec: dict, result: dict) -> None:
+            name = spec["name"]
+            parked_name = name + park_suffix
+            parked = self.client.inspect_container(parked_name)
+            archived_as = None
+            if parked is not None:
+                refusal = rename_refusal(parked, "", None)
+                if refusal:
+                    raise DockerFailure("keeping the older release", parked_name, self.client.ship, refusal)
+                if keep > 1:
+                    archived_as = archive_name(name, parked)
+                    self._act(result, "archived", self.client.rename, parked_name, archived_as)
+                else:
+                    self._act(result, "removed", self.client.remove, parked_name)
+            listed = self.client.containers({_spec.LABEL_MANAGED: "true", _spec.LABEL_INSTANCE: name})
+            if archived_as and self.check_mode:  # the rename was only said: count it as done
+                listed = [c for c in listed if f"/{parked_name}" not in (c.get("Names") or [])]
+                listed.append({"Id": parked["Id"], "Names": [f"/{archived_as}"], "Labels": parked["Config"].get("Labels") or {}, "State": "exited"})
+            for old in releases_to_remove(name, listed, keep, park_suffix):
+                self._act(result, "removed", self.client.remove, old)
+                result.setdefault("removed", []).append(old)
+            kept = sorted({n.lstrip("/") for c in listed for n in c.get("Names") or []} - set(result.get("removed") or []) - {f"/{parked_name}", parked_name})
+            result["kept"] = [n for n in kept if n.startswith(f"{name}.")]
+            result["diff"] = {"before": {"parked": parked is not None}, "after": {"archived_as": archived_as, "kept": result["kept"]}}
 
         return self._each(work)
 

@@ -70,7 +70,7 @@ ARGUMENT_SPECS: dict[str, dict] = {
         "checks": {"type": "bool", "default": True},
         **REGISTRIES_ARG,
     },
-    "instance_clean": {**INSTANCES_ARGS},
+    "instance_clean": {**INSTANCES_ARGS, "keep_releases": {"type": "int"}, "park_suffix": {"type": "str", "default": ".parked"}},
     "instance_rename": {**INSTANCES_ARGS, "from_suffix": {"type": "str", "default": ""}, "to_suffix": {"type": "str", "default": ""}},
     "instance_check": {**INSTANCES_ARGS, "state": {"type": "str", "choices": list(CHECK_STATES), "default": "running"}},
     "instance_info": {**INSTANCES_ARGS, "probe_ports": {"type": "bool", "default": True}},
@@ -119,10 +119,15 @@ def _op_instance(client, p, check_mode):
     return _batch(client, p, check_mode).converge(**opts)
 
 
+def _op_instance_clean(client, p, check_mode):
+    batch = _batch(client, p, check_mode)
+    return batch.clean() if p["keep_releases"] is None else batch.keep_releases(p["keep_releases"], p["park_suffix"])
+
+
 OPERATIONS = {
     "image_pull": _op_image_pull,
     "instance": _op_instance,
-    "instance_clean": lambda client, p, check_mode: _batch(client, p, check_mode).clean(),
+    "instance_clean": _op_instance_clean,
     "instance_rename": lambda client, p, check_mode: _batch(client, p, check_mode).rename(p["from_suffix"], p["to_suffix"]),
     "instance_check": lambda client, p, check_mode: _batch(client, p, check_mode).run_checks(p["state"]),
     "instance_info": lambda client, p, check_mode: _batch(client, p, check_mode).info(p["probe_ports"]),

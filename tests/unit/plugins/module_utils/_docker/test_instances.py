@@ -40,3 +40,28 @@ def test_rename_refusal(source, target, refusal):
 def test_rename_refusal_without_labels():
     bare = {"Id": "0123456789abcdef", "Config": {"Labels": None}, "State": {"Running": False}}
     assert _instances.rename_refusal(bare, "x", None) == "it has no maestro.managed=true label; it is left untouched"
+
+
+def test_an_older_release_is_archived_under_its_release_id():
+    assert _instances.archive_name("web-1", {"Id": "abcdef0123456789", "Config": {"Labels": {"maestro.release": "20261203T081500Z-3f2a"}}}) == (
+        "web-1.20261203T081500Z-3f2a"
+    )
+    assert _instances.archive_name("web-1", {"Id": "abcdef0123456789", "Config": {"Labels": {}}}) == "web-1.cabcdef012345"
+
+
+def test_releases_beyond_the_number_kept_are_removed_oldest_first():
+    def summary(name, release=None, state="exited", created=0):
+        return {"Names": [f"/{name}"], "Labels": {"maestro.release": release} if release else {}, "State": state, "Created": created}
+
+    listed = [
+        summary("web-1"),  # the slot
+        summary("web-1.parked", "r9"),  # parked: not an archive
+        summary("web-1.r1", "r1"),
+        summary("web-1.r3", "r3"),
+        summary("web-1.r2", "r2"),
+        summary("web-1.cabc", created=5),  # started outside a deploy: sorts before any release
+        summary("web-1.r4", "r4", state="running"),  # never removed
+    ]
+    assert _instances.releases_to_remove("web-1", listed, 3, ".parked") == ["web-1.cabc", "web-1.r1"]
+    assert _instances.releases_to_remove("web-1", listed, 1, ".parked") == ["web-1.cabc", "web-1.r1", "web-1.r2", "web-1.r3"]
+    assert _instances.releases_to_remove("web-1", listed, 9, ".parked") == []
