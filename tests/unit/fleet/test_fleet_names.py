@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -103,6 +105,9 @@ def test_a_fleet_running_from_another_directory_is_never_taken_down(tmp_path, mo
     try:
         mine.run_dir.mkdir(parents=True)
         mine.registry_pidfile.write_text(str(other.pid))
+        deadline = time.monotonic() + 10  # until the child has exec'd: before, its command line is the parent's
+        while b"docker-registry" not in Path(f"/proc/{other.pid}/cmdline").read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert mine.running_elsewhere() == "/elsewhere/.fleet"
         with pytest.raises(FleetError) as err:
             mine.down(quiet=True)
