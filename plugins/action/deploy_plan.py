@@ -36,7 +36,8 @@ class ActionModule(ShipsAction):
             return {**result, "failed": True, "changed": False, "msg": str(exc)}
 
         def execute(_label, ship, specs):
-            return ships.execute("instance_info", ship, {"instances": specs, "probe_ports": False}, check_mode=True, diff=False)
+            options = {"instances": specs, "probe_ports": False, "archived": args["action"] == "releases"}
+            return ships.execute("instance_info", ship, options, check_mode=True, diff=False)
 
         found = on_every_ship("read", read, execute)
         failed = {ship: outcome.get("msg") for ship, outcome in found.items() if outcome.get("failed")}

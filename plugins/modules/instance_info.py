@@ -27,6 +27,12 @@ options:
       - Try a TCP connection (1 second) to each published TCP port of running instances on the ship's C(ship_ip).
     type: bool
     default: true
+  archived:
+    description:
+      - Also list each instance's older releases kept under C(<name>.<release id>) (and a parked one), in RV(instances[].archived).
+        One more Docker call per instance.
+    type: bool
+    default: false
 seealso:
   - module: maestro.docker.instance
 author:
@@ -94,6 +100,11 @@ instances:
       type: dict
       returned: when it exists
       sample: {id: 20261203T081500Z-3f2a, time: "2026-12-03T08:15:00Z", tag: v2, image: "registry:5000/demo/web:v2", digest: "sha256:..."}
+    archived:
+      description: With O(archived), the older releases kept (C(name), C(status), C(release)), newest first.
+      type: list
+      elements: dict
+      returned: with archived, when it exists
     uptime:
       description: Seconds since the container started.
       type: int

@@ -403,6 +403,16 @@ def releases(read: dict, infos_by_ship: dict, proxy_frontends, services, park_su
                 entry = kinds.setdefault(key, {**release, "ships": []})
                 if ship not in entry["ships"]:
                     entry["ships"].append(ship)
+            archived: dict = {}
+            for ship, info in present:
+                for old in info.get("archived") or []:
+                    if old["name"].endswith(park_suffix):
+                        continue
+                    release = old.get("release") or {"id": None}
+                    entry = archived.setdefault(release.get("id"), {**release, "ships": [], "instances": 0})
+                    entry["instances"] += 1
+                    if ship not in entry["ships"]:
+                        entry["ships"].append(ship)
             entries.append(
                 {
                     "colour": colour,
@@ -410,6 +420,7 @@ def releases(read: dict, infos_by_ship: dict, proxy_frontends, services, park_su
                     "running": sum(1 for _ship, info in present if info.get("status") == "running"),
                     "stopped": sum(1 for _ship, info in present if info.get("status") != "running"),
                     "releases": sorted(kinds.values(), key=lambda r: str(r.get("id") or "")),
+                    "archived": sorted(archived.values(), key=lambda r: str(r.get("id") or ""), reverse=True),
                 }
             )
         live = routed.get(service) or ("blue" if any(e["colour"] == "blue" and e["running"] for e in entries) else None)
@@ -433,6 +444,12 @@ def release_lines(by_service: dict) -> list[str]:
                 details = [f"tag {release['tag']}" if release.get("tag") else None, release.get("image"), _short(release.get("digest")), release.get("time")]
                 shown = ", ".join(d for d in details if d)
                 lines.append(f"{service}: {role} {entry['colour']}: {what} ({shown}); {counts}; ships {', '.join(release['ships'])}")
+            for release in entry.get("archived") or []:
+                details = [f"tag {release['tag']}" if release.get("tag") else None, release.get("image"), _short(release.get("digest")), release.get("time")]
+                shown = ", ".join(d for d in details if d)
+                what = f"release {release['id']}" if release.get("id") else "a release no deploy recorded"
+                where = f"{release['instances']} stopped; ships {', '.join(release['ships'])}"
+                lines.append(f"{service}: archived {entry['colour']}: {what} ({shown}); {where}")
     return lines
 
 

@@ -412,7 +412,7 @@ class InstanceBatch:
         return self._each(work)
 
     # ---- info --------------------------------------------------------------------------------
-    def info(self, probe_ports: bool = True) -> dict:
+    def info(self, probe_ports: bool = True, archived: bool = False) -> dict:
         now = datetime.now(UTC)
 
         def work(spec: dict, result: dict) -> None:
@@ -445,8 +445,20 @@ class InstanceBatch:
             result["drift"] = [d["option"] for d in drift]
             result["drift_detail"] = _spec.mask_drift(drift, spec)
             result["ports"] = self._ports(spec, container, probe_ports)
+            if archived:
+                result["archived"] = self._archived(spec["name"])
 
         return self._each(work)
+
+    def _archived(self, name: str) -> list[dict]:
+        """The older releases of instance ``name`` kept under ``<name>.<release id>`` (and a parked one), newest first."""
+        found = []
+        for container in self.client.containers({_spec.LABEL_MANAGED: "true", _spec.LABEL_INSTANCE: name}):
+            own = next((n.lstrip("/") for n in container.get("Names") or [] if n.lstrip("/").startswith(f"{name}.")), None)
+            if own:
+                release = _spec.release_of(container.get("Labels")) or {"id": None, "image": container.get("Image")}
+                found.append({"name": own, "status": "running" if container.get("State") == "running" else "stopped", "release": release})
+        return sorted(found, key=lambda a: str(a["release"].get("id") or ""), reverse=True)
 
     def _ports(self, spec: dict, container: dict, probe: bool) -> list[dict]:
         published = (container.get("NetworkSettings") or {}).get("Ports") or {}

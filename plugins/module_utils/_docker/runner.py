@@ -73,7 +73,7 @@ ARGUMENT_SPECS: dict[str, dict] = {
     "instance_clean": {**INSTANCES_ARGS, "keep_releases": {"type": "int"}, "park_suffix": {"type": "str", "default": ".parked"}},
     "instance_rename": {**INSTANCES_ARGS, "from_suffix": {"type": "str", "default": ""}, "to_suffix": {"type": "str", "default": ""}},
     "instance_check": {**INSTANCES_ARGS, "state": {"type": "str", "choices": list(CHECK_STATES), "default": "running"}},
-    "instance_info": {**INSTANCES_ARGS, "probe_ports": {"type": "bool", "default": True}},
+    "instance_info": {**INSTANCES_ARGS, "probe_ports": {"type": "bool", "default": True}, "archived": {"type": "bool", "default": False}},
     "instance_logs": {**INSTANCES_ARGS, "lines": {"type": "int", "default": 100}},
     "proxy": {
         "name": {"type": "str", "default": "maestro-proxy"},
@@ -130,7 +130,7 @@ OPERATIONS = {
     "instance_clean": _op_instance_clean,
     "instance_rename": lambda client, p, check_mode: _batch(client, p, check_mode).rename(p["from_suffix"], p["to_suffix"]),
     "instance_check": lambda client, p, check_mode: _batch(client, p, check_mode).run_checks(p["state"]),
-    "instance_info": lambda client, p, check_mode: _batch(client, p, check_mode).info(p["probe_ports"]),
+    "instance_info": lambda client, p, check_mode: _batch(client, p, check_mode).info(p["probe_ports"], p["archived"]),
     "instance_logs": lambda client, p, check_mode: _batch(client, p, check_mode).logs(p["lines"]),
     "proxy": _proxy.proxy,
     "proxy_info": _proxy.proxy_info,

@@ -117,7 +117,7 @@ class Env:
         return proc.output
 
     def container(self, name: str):
-        ship = self.instances[name.removesuffix("-green").removesuffix(".parked")][0]
+        ship = self.instances[re.sub(r"(-green)?(\.[\w.-]+)?$", "", name)][0]  # the colour, parked or archived, of an instance
         try:
             return self.clients[ship.name].api.inspect_container(name)
         except Exception as exc:  # docker.errors.NotFound
@@ -370,6 +370,33 @@ def test_rollback_after_a_deploy_of_the_files_image_restores_the_previous_releas
     ), listing
     assert re.search(r"web: kept blue: release \S+ \(\S+/demo/web:v1, sha256:\w+, [\dT:Z-]+\); 0 running, 6 stopped of 6", listing), listing
     assert "changed=0" in listing
+
+
+def test_keeping_two_releases_archives_the_older_ones_and_lists_them(web):
+    """Issue 14: maestro_deploy_keep_releases=2 keeps, besides the other colour, one more release per instance, archived
+    under <name>.<release id> (stopped, no host port); the one before it is removed, oldest first; the listing shows them."""
+    keep = ("-e", "maestro_deploy_keep_releases=2")
+    file_release = web.container(next(iter(web.instances)))["Config"]["Labels"]["maestro.release"]  # blue v1, stopped
+    v2_release = web.container(f"{next(iter(web.instances))}-green")["Config"]["Labels"]["maestro.release"]  # green v2, live
+    web.ok("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v1", *keep)  # blue: new v1; the file's v1 archived
+    assert each(web.states(f".{file_release}"), "stopped v1"), web.states(f".{file_release}")
+    proc, during, after = deploy_under_load(web, "playbooks/deploy.yml", "-e", "maestro_deploy_tag=v2", *keep)  # green: v2 archived
+    assert proc.returncode == 0 and during.failures == 0 and after.failures == 0 and set(after.answers) == {"v2"}, (proc.output[-4000:], during, after)
+    assert each(web.states(f"-green.{v2_release}"), "stopped v2"), web.states(f"-green.{v2_release}")
+    listing = web.ok("playbooks/releases.yml")
+    assert re.search(
+        rf"web: archived green: release {v2_release} \(tag v2, \S+/demo/web:v2, sha256:\w+, [\dT:Z-]+\); 6 stopped; ships ship1, ship2, ship3", listing
+    ), listing
+    assert re.search(rf"web: archived blue: release {file_release} \(\S+/demo/web:v1, sha256:\w+, [\dT:Z-]+\); 6 stopped", listing), listing
+    # one more deploy to blue: its archive holds one release only, the newer
+    blue_release = web.container(next(iter(web.instances)))["Config"]["Labels"]["maestro.release"]
+    web.ok("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v1", *keep)
+    assert each(web.states(f".{blue_release}"), "stopped v1") and each(web.states(f".{file_release}"), "absent")
+    # back to one release kept: the archives go after the next switch
+    web.ok("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v2")
+    assert each(web.states(f"-green.{v2_release}"), "absent") and each(web.states(f".{blue_release}"), "stopped v1")
+    web.ok("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v1")
+    assert each(web.states(f".{blue_release}"), "absent")
 
 
 @pytest.fixture(scope="module")

@@ -311,3 +311,17 @@ def test_the_outcome_of_a_failed_deploy_says_per_ship_what_was_done_and_left():
         "The traffic never left the live colour (green); the colour started again was stopped on ship1; "
         "on ship2 the undo did not reach it: web-2 may still run; on ship3 the undo did not reach it: web-3 may still run."
     )
+
+
+def test_archived_releases_are_listed_per_colour_newest_first():
+    read = bg.candidates(SHIPS, ["web"], FRONTENDS)
+    r1 = {"id": "r1", "tag": "v1", "time": "t1", "image": "reg/web:v1", "digest": None}
+    r2 = {"id": "r2", "tag": "v2", "time": "t2", "image": "reg/web:v2", "digest": None}
+    archived = [{"name": "web-1.r2", "status": "stopped", "release": r2}, {"name": "web-1.r1", "status": "stopped", "release": r1}]
+    infos = {"ship1": [{**info("web-1"), "release": r2, "archived": [*archived, {"name": "web-1.parked", "status": "stopped", "release": r1}]}]}
+    held = bg.releases(read, infos, [{"name": "web", "colour": "blue"}], ["web"])
+    assert [a["id"] for a in held["web"][0]["archived"]] == ["r2", "r1"]  # the parked one is not an archive
+    assert bg.release_lines(held)[1:] == [
+        "web: archived blue: release r2 (tag v2, reg/web:v2, t2); 1 stopped; ships ship1",
+        "web: archived blue: release r1 (tag v1, reg/web:v1, t1); 1 stopped; ships ship1",
+    ]
