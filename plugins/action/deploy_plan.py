@@ -36,7 +36,8 @@ class ActionModule(ShipsAction):
             return {**result, "failed": True, "changed": False, "msg": str(exc)}
 
         def execute(_label, ship, specs):
-            options = {"instances": specs, "probe_ports": False, "archived": args["action"] == "releases"}
+            archived = args["action"] == "releases" or bool(args["action"] == "rollback" and args["release"])
+            options = {"instances": specs, "probe_ports": False, "archived": archived}
             return ships.execute("instance_info", ship, options, check_mode=True, diff=False)
 
         found = on_every_ship("read", read, execute)
@@ -58,6 +59,7 @@ class ActionModule(ShipsAction):
                 infos_by_ship=infos_by_ship,
                 frontends_cfg=args["frontends"],
                 park_suffix=args["park_suffix"],
+                target=args["release"] or None,
                 release=_bluegreen.new_release(datetime.datetime.now(datetime.UTC), args["tag"], secrets.token_hex(2)),
                 **options,
             )

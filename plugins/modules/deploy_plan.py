@@ -50,6 +50,12 @@ options:
     description: Seconds the health check added from a frontend's C(health_path) may take to pass.
     type: int
     default: 30
+  release:
+    description:
+      - Rollback, the release to go back to (its id, as M(maestro.docker.instance_info) returns it in C(release)). Default
+        the one in the other colour. A release the other colour archived trades places with the one in its slot
+        (RV(ships) C(swap)); one in the live colour, or one not kept on every ship, is refused (RV(refusal)).
+    type: str
   park_suffix:
     description: The name suffix of the older colour while it is parked.
     type: str
@@ -90,8 +96,9 @@ missing:
   type: dict
 ships:
   description: >-
-    Per ship, C(new), C(live) and C(parked), each a list of colours of instances (C(instance), C(colour), C(wanted),
-    C(suffix), and for a deploy's new colour the C(release) it records).
+    Per ship, C(new), C(live), C(parked), C(restore) (left parked by an interrupted run) and, for a rollback to a named
+    release, C(swap), each a list of colours of instances (C(instance), C(colour), C(wanted), C(suffix), and for a
+    deploy's new colour the C(release) it records).
   returned: success
   type: dict
 releases:
@@ -106,6 +113,10 @@ release_lines:
   returned: success
   type: list
   elements: str
+refusal:
+  description: Why a rollback cannot go on, naming ships and instances; V(null) when it can.
+  returned: success
+  type: str
 release:
   description: >-
     The release a deploy starts (C(id), C(time), C(tag)), recorded in the labels of every container of the new colour;
@@ -131,6 +142,7 @@ ARGUMENT_SPEC = {
     "tag": {"type": "str"},
     "check_wait": {"type": "int", "default": 30},
     "park_suffix": {"type": "str", "default": ".parked"},
+    "release": {"type": "str"},
 }
 
 

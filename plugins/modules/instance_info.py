@@ -104,7 +104,7 @@ instances:
       description: With O(archived), the older releases kept (C(name), C(status), C(release)), newest first.
       type: list
       elements: dict
-      returned: with archived, when it exists
+      returned: with archived
     uptime:
       description: Seconds since the container started.
       type: int

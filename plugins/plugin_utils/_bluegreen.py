@@ -263,6 +263,7 @@ def decide(
     check_wait: int = 30,
     park_suffix: str = ".parked",
     release: dict | None = None,
+    target: str | None = None,
 ) -> dict:
     """What a deploy (or rollback) does on every ship, from what :func:`candidates` read (``infos_by_ship``:
     each ship's instance_info results for them).
@@ -274,7 +275,9 @@ def decide(
     under another name while the new one comes up, and ``restore``: those an interrupted run left parked, which
     go back to their slot first (what the slot holds instead is a new colour that never took traffic). A deploy's
     new colour records ``release`` (:func:`new_release`) in its labels; a rollback starts the containers of the other
-    colour as they are, with the release they recorded.
+    colour as they are, with the release they recorded. A rollback to ``target`` (a release id) goes back to that
+    release where the other colour archived it: ``swap`` (per ship) names the instances whose slot trades places with
+    it. ``refusal`` says why a rollback cannot go on (a release gone, or one that runs in the live colour), else None.
     """
     infos = {ship: {i.get("name"): i for i in found or []} for ship, found in infos_by_ship.items()}
 
@@ -307,7 +310,7 @@ def decide(
         todo = stale | interrupted | {service for service, entry in planned.items() if not entry["routed"]}
         up_to_date = sorted(set(planned) - todo)
         planned = {service: entry for service, entry in planned.items() if service in todo}
-    ships, missing, all_new = {}, {}, []
+    ships, missing, all_new, in_live = {}, {}, [], {}
     for ship, specs in sorted(specs_by_ship.items()):
         new = plan_specs(specs, planned, "new", frontends_cfg, **options)
         all_new += new
@@ -328,7 +331,27 @@ def decide(
                 if spec.get("service") in planned and exists(ship, colour_name(spec["name"], planned[spec["service"]]["new"]) + park_suffix)
             ],
         }
-        if action == "rollback":
+        if action == "rollback" and target:
+            swap, gone, in_live[ship] = [], [], []
+            for spec in specs:
+                entry = planned.get(spec.get("service"))
+                if not entry:
+                    continue
+                where = _where(infos.get(ship, {}), colour_name(spec["name"], entry["new"]), target)
+                if where == "archived":
+                    swap.append(ref(spec, entry["new"], wanted=True))
+                elif where is None:
+                    live_slot = colour_name(spec["name"], entry["live"])
+                    if _where(infos.get(ship, {}), live_slot, target):
+                        in_live[ship].append(live_slot)
+                    else:
+                        gone.append(colour_name(spec["name"], entry["new"]))
+            ships[ship]["swap"] = swap
+            if gone:
+                missing[ship] = gone
+            if not in_live[ship]:
+                del in_live[ship]
+        elif action == "rollback":
             gone = [spec["name"] for spec in new if not exists(ship, spec["name"]) and not exists(ship, spec["name"] + park_suffix)]
             if gone:
                 missing[ship] = gone
@@ -339,7 +362,38 @@ def decide(
         "ships": ships,
         "frontends": frontends(planned, frontends_cfg, all_new) if planned else [],
         "release": release if action == "deploy" and planned else None,
+        "refusal": _refusal(missing, in_live, target, planned),
     }
+
+
+def _where(infos: dict, slot: str, target: str) -> str | None:
+    """Where release ``target`` of the colour whose container is named ``slot`` is: in the slot, archived, or None."""
+    found = infos.get(slot) or {}
+    if (found.get("release") or {}).get("id") == target:
+        return "slot"
+    if any(a.get("name") == f"{slot}.{target}" for a in found.get("archived") or []):
+        return "archived"
+    return None
+
+
+def _per_ship(by_ship: dict, say=", ".join) -> str:
+    return "; ".join(f"on ship {ship}: {say(names)}" for ship, names in sorted(by_ship.items()))
+
+
+def _no_longer(names: list) -> str:
+    return f"{', '.join(names)} no longer {'exists' if len(names) == 1 else 'exist'}"
+
+
+def _refusal(missing: dict, in_live: dict, target: str | None, planned: dict) -> str | None:
+    """Why a rollback cannot go on, naming ships and instances; None when it can."""
+    if in_live:
+        live = ", ".join(sorted({str(e.get("live")) for e in planned.values()}))
+        return f"Release {target} is in the live colour ({live}), {_per_ship(in_live)}: roll back first to the release of the other colour, then to {target}"
+    if missing and target:
+        return f"Release {target} is not kept {_per_ship(missing)} (maestro.docker.releases lists what is kept)"
+    if missing:
+        return f"Nothing to roll back to {_per_ship(missing, _no_longer)} (a later deploy removed the older colour)"
+    return None
 
 
 def new_release(now: datetime.datetime, tag: str | None, token: str) -> dict:
@@ -472,8 +526,8 @@ def outcome(action: str, decision: dict, *, parked, removed, restored, switched:
     """The last sentences of a failed blue/green deploy's (or rollback's) message: where the traffic is, and per ship
     what the undo did and what it left.
 
-    ``decision``: :func:`decide`'s result. ``parked``: the ships where the deploy parked the older colour (and so
-    started the new one); ``removed``: where the undo took the new colour away again (a rollback: stopped it);
+    ``decision``: :func:`decide`'s result. ``parked``: the ships where the new colour may have started (a deploy's:
+    where it parked the older colour first; a rollback's: where its start step ran); ``removed``: where the undo took the new colour away again (a rollback: stopped it);
     ``restored``: where it put the parked colour back. A ship the undo could not reach keeps what it had: the next
     deploy or rollback puts the parked colour back first (:func:`decide`'s ``restore``).
     """
@@ -483,7 +537,7 @@ def outcome(action: str, decision: dict, *, parked, removed, restored, switched:
         return "The traffic had already moved to the new colour."
     live = ", ".join(sorted({str(entry.get("live") or "none") for entry in plan.values()})) or "none"
     head = f"The traffic never left the live colour ({live})"
-    touched = set(parked) if action == "deploy" else {ship for ship, own in ships.items() if own.get("new")}
+    touched = set(parked)
     if not plan or not touched:
         if action == "deploy":
             return f"{head}; nothing had been started, and the older colour is still in its slot on every ship, for rollback."

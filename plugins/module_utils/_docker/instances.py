@@ -418,6 +418,8 @@ class InstanceBatch:
         def work(spec: dict, result: dict) -> None:
             container = self.client.inspect_container(spec["name"])
             result.update(status=_status(container), exists=container is not None)
+            if archived:  # also when the slot is empty: its releases may be archived
+                result["archived"] = self._archived(spec["name"])
             if container is None:
                 result["drift"] = []
                 return
@@ -445,8 +447,6 @@ class InstanceBatch:
             result["drift"] = [d["option"] for d in drift]
             result["drift_detail"] = _spec.mask_drift(drift, spec)
             result["ports"] = self._ports(spec, container, probe_ports)
-            if archived:
-                result["archived"] = self._archived(spec["name"])
 
         return self._each(work)
 

@@ -399,6 +399,50 @@ def test_keeping_two_releases_archives_the_older_ones_and_lists_them(web):
     assert each(web.states(f".{blue_release}"), "absent")
 
 
+def test_rollback_to_an_archived_release_by_its_id(web):
+    """Issue 14: maestro_deploy_release names the release to go back to. Archived by the other colour, it trades places
+    with that colour's slot and starts as it ran (the very containers); in the live colour it is refused, nothing moved."""
+    keep = ("-e", "maestro_deploy_keep_releases=2")
+
+    def release_of(suffix=""):
+        found = {web.container(name + suffix)["Config"]["Labels"]["maestro.release"] for name in web.instances}
+        assert len(found) == 1, found
+        return found.pop()
+
+    def ids(suffix=""):
+        return {name: web.container(name + suffix)["Id"] for name in web.instances}
+
+    web.ok("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v2", *keep)  # green v2 (a) live
+    first_v1, first_v1_ids = release_of(), ids()  # blue: b, stopped
+    first_v2, first_v2_ids = release_of("-green"), ids("-green")
+    web.ok("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v1", *keep)  # blue c live, b archived
+    web.ok("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v2", *keep)  # green d live, a archived
+    assert each(web.states(f".{first_v1}"), "stopped v1") and each(web.states(f"-green.{first_v2}"), "stopped v2")
+    before = {"blue": ids(), "green": ids("-green")}
+
+    refused = web.play("playbooks/rollback.yml", "-e", f"maestro_deploy_release={first_v2}")
+    assert refused.returncode != 0
+    assert f"Release {first_v2} is in the live colour (green), on ship ship1: " in refused.output, refused.output[-3000:]
+    assert f"roll back first to the release of the other colour, then to {first_v2}" in " ".join(refused.output.split())
+    assert {"blue": ids(), "green": ids("-green")} == before  # nothing moved
+    gone = web.play("playbooks/rollback.yml", "-e", "maestro_deploy_release=20000101T000000Z-0000")
+    assert gone.returncode != 0 and "Release 20000101T000000Z-0000 is not kept on ship ship1: " in gone.output, gone.output[-3000:]
+
+    proc, during, after = deploy_under_load(web, "playbooks/rollback.yml", "-e", f"maestro_deploy_release={first_v1}")
+    assert proc.returncode == 0, proc.output[-8000:]
+    assert during.failures == 0 and after.failures == 0 and set(after.answers) == {"v1"}, (during, after)
+    assert ids() == first_v1_ids and release_of() == first_v1  # the very containers of that release, in the blue slot
+    assert {name: web.container(name)["State"]["Running"] for name in web.instances} == dict.fromkeys(web.instances, True)
+
+    # green is now the other colour: its archived release comes back the same way
+    proc, during, after = deploy_under_load(web, "playbooks/rollback.yml", "-e", f"maestro_deploy_release={first_v2}")
+    assert proc.returncode == 0, proc.output[-8000:]
+    assert during.failures == 0 and after.failures == 0 and set(after.answers) == {"v2"}, (during, after)
+    assert ids("-green") == first_v2_ids and release_of("-green") == first_v2
+    listing = " ".join(web.ok("playbooks/releases.yml").split())
+    assert f"web: live green: release {first_v2} " in listing and f"web: kept blue: release {first_v1} " in listing, listing
+
+
 @pytest.fixture(scope="module")
 def seed(fleet, inventory, tmp_path_factory):
     yield from environment(fleet, inventory, tmp_path_factory.mktemp("stopstart"), "ss", offset=8)

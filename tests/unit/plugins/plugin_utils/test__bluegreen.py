@@ -304,10 +304,13 @@ def test_the_outcome_of_a_failed_deploy_says_per_ship_what_was_done_and_left():
         "on ship1 the new colour was removed but web-1.parked could not be put back. The next deploy or rollback puts the parked colour back first."
     )
     rollback = bg.decide("rollback", ["web"], specs_by_ship=three, proxy_frontends=proxy, infos_by_ship=infos, frontends_cfg=FRONTENDS)
-    assert bg.outcome("rollback", rollback, parked=[], removed=every, restored=[], switched=False) == (
+    assert bg.outcome("rollback", rollback, parked=every, removed=every, restored=[], switched=False) == (
         "The traffic never left the live colour (green); the new colour was stopped again on every ship."
     )
-    assert bg.outcome("rollback", rollback, parked=[], removed=["ship1"], restored=[], switched=False) == (
+    assert bg.outcome("rollback", rollback, parked=[], removed=[], restored=[], switched=False) == (
+        "The traffic never left the live colour (green); nothing had been started."
+    )
+    assert bg.outcome("rollback", rollback, parked=every, removed=["ship1"], restored=[], switched=False) == (
         "The traffic never left the live colour (green); the colour started again was stopped on ship1; "
         "on ship2 the undo did not reach it: web-2 may still run; on ship3 the undo did not reach it: web-3 may still run."
     )
@@ -325,3 +328,37 @@ def test_archived_releases_are_listed_per_colour_newest_first():
         "web: archived blue: release r2 (tag v2, reg/web:v2, t2); 1 stopped; ships ship1",
         "web: archived blue: release r1 (tag v1, reg/web:v1, t1); 1 stopped; ships ship1",
     ]
+
+
+def test_a_rollback_to_a_named_release_swaps_it_in_refuses_the_live_colour_and_names_what_is_not_kept():
+    proxy = [{"name": "web", "colour": "green"}]
+
+    def slot(name, release, archived=()):
+        return {**info(name, status="stopped"), "release": {"id": release}, "archived": [{"name": f"{name}.{r}", "release": {"id": r}} for r in archived]}
+
+    infos = {
+        "ship1": [slot("web-1", "r3", archived=["r1"]), {**slot("web-1-green", "r4", archived=["r2"]), "status": "running"}],
+        "ship2": [slot("web-2", "r3", archived=["r1"]), {**slot("web-2-green", "r4", archived=["r2"]), "status": "running"}],
+    }
+
+    def rollback(target, found=infos):
+        return decide("rollback", proxy=proxy, infos=found, tag=None, target=target)
+
+    # the other colour's slot: a plain rollback; archived there: it trades places with the slot
+    assert rollback("r3")["refusal"] is None and rollback("r3")["ships"]["ship1"]["swap"] == []
+    assert rollback("r1")["refusal"] is None
+    assert rollback("r1")["ships"]["ship2"]["swap"] == [{"instance": "web-2", "colour": "blue", "wanted": True, "suffix": ""}]
+    # in the live colour (archived or live): refused, with the way round
+    assert rollback("r2")["refusal"] == (
+        "Release r2 is in the live colour (green), on ship ship1: web-1-green; on ship ship2: web-2-green: "
+        "roll back first to the release of the other colour, then to r2"
+    )
+    assert rollback("r4")["refusal"].startswith("Release r4 is in the live colour (green)")
+    # not kept on some ship
+    partial = {**infos, "ship2": [slot("web-2", "r3"), slot("web-2-green", "r4")]}
+    assert rollback("r1", partial)["refusal"] == "Release r1 is not kept on ship ship2: web-2 (maestro.docker.releases lists what is kept)"
+    # without a target: the other colour, as before
+    gone = {"ship1": infos["ship1"], "ship2": [info("web-2", status="absent", exists=False)]}
+    assert decide("rollback", proxy=proxy, infos=gone, tag=None)["refusal"] == (
+        "Nothing to roll back to on ship ship2: web-2 no longer exists (a later deploy removed the older colour)"
+    )
