@@ -437,8 +437,9 @@ class InstanceBatch:
             )
             result["release"] = _spec.release_of(container["Config"].get("Labels"))
             repository, _tag = split_ref(container["Config"].get("Image") or spec["image"])
-            result["digest"] = image_summary(self.client.inspect_image(container["Image"]), repository).get("digest")
-            desired = self.client.inspect_image(spec["image"])
+            # once per image of the batch (the colours of an instance, its peers on the ship: one image, one call)
+            result["digest"] = image_summary(self._inspect_image(container["Image"], after_pull=False), repository).get("digest")
+            desired = self._inspect_image(spec["image"], after_pull=False)
             drift = _spec.compare(spec, container) if result["managed"] else []
             if desired is None:
                 drift.append({"option": "image", "path": "Image", "wanted": f"{spec['image']} (not on the ship)", "actual": container.get("Image")})
