@@ -527,9 +527,10 @@ def outcome(action: str, decision: dict, *, parked, removed, restored, switched:
     what the undo did and what it left.
 
     ``decision``: :func:`decide`'s result. ``parked``: the ships where the new colour may have started (a deploy's:
-    where it parked the older colour first; a rollback's: where its start step ran); ``removed``: where the undo took the new colour away again (a rollback: stopped it);
-    ``restored``: where it put the parked colour back. A ship the undo could not reach keeps what it had: the next
-    deploy or rollback puts the parked colour back first (:func:`decide`'s ``restore``).
+    where it parked the older colour first; a rollback's: where its start step ran); ``removed``: where the undo
+    took the new colour away again (a rollback: stopped it); ``restored``: where it put the parked colour back. A ship
+    the undo could not reach keeps what it had: the next deploy or rollback puts the parked colour back first
+    (:func:`decide`'s ``restore``).
     """
     plan = decision.get("plan") or {}
     ships = decision.get("ships") or {}

@@ -341,8 +341,8 @@ def test_a_rollback_to_a_named_release_swaps_it_in_refuses_the_live_colour_and_n
         "ship2": [slot("web-2", "r3", archived=["r1"]), {**slot("web-2-green", "r4", archived=["r2"]), "status": "running"}],
     }
 
-    def rollback(target, found=infos):
-        return decide("rollback", proxy=proxy, infos=found, tag=None, target=target)
+    def rollback(target, found=None):
+        return decide("rollback", proxy=proxy, infos=found or infos, tag=None, target=target)
 
     # the other colour's slot: a plain rollback; archived there: it trades places with the slot
     assert rollback("r3")["refusal"] is None and rollback("r3")["ships"]["ship1"]["swap"] == []
