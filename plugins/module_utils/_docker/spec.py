@@ -19,6 +19,7 @@ Pure logic: no Docker access, unit-tested in tests/unit/plugins/module_utils/_do
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import shlex
@@ -55,6 +56,12 @@ class SpecError(ValueError):
     """An instance spec that cannot be turned into a container config (message names key and value)."""
 
 
+def _with_suggestion(key: str) -> str:
+    """An unknown key, with the known one it is closest to, as the ships file's errors say it: ``imgae (did you mean 'image'?)``."""
+    close = difflib.get_close_matches(str(key), SPEC_KEYS, n=1)
+    return f"{key} (did you mean '{close[0]}'?)" if close else str(key)
+
+
 def fill_defaults(spec: dict) -> dict:
     """A copy of spec with every known key present (missing = None) and stop_timeout defaulted."""
     if not isinstance(spec, dict) or not spec.get("name"):
@@ -66,7 +73,7 @@ def fill_defaults(spec: dict) -> dict:
         )
     unknown = sorted(set(spec) - set(SPEC_KEYS) - {"add_links"})
     if unknown:
-        raise SpecError(f"instance {spec['name']}: unknown spec keys {', '.join(unknown)}")
+        raise SpecError(f"instance {spec['name']}: unknown spec keys {', '.join(_with_suggestion(key) for key in unknown)}")
     full = {key: spec.get(key) for key in SPEC_KEYS}
     if full["stop_timeout"] is None:
         full["stop_timeout"] = DEFAULT_STOP_TIMEOUT

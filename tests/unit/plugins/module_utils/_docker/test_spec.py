@@ -105,8 +105,11 @@ def test_network_mode_drops_the_hostname():
 
 
 def test_unknown_keys_and_missing_image_are_refused():
-    with pytest.raises(_spec.SpecError, match="unknown spec keys colour"):
+    with pytest.raises(_spec.SpecError, match="unknown spec keys colour$"):
         _spec.container_config(spec(colour="red"))
+    # issue 16: a typo gets the "did you mean" that the ships file's errors give
+    with pytest.raises(_spec.SpecError, match=r"unknown spec keys colour, imgae \(did you mean 'image'\?\)$"):
+        _spec.container_config({**spec(colour="red"), "imgae": "x"})
     with pytest.raises(_spec.SpecError, match="image is required"):
         _spec.container_config(spec(image=None))
 
