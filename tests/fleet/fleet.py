@@ -220,15 +220,7 @@ class Ship:
     def crash(self) -> None:
         """kill -9 this ship's dockerd and the containerd it started, as a crash would, and wait until both are gone.
         Its containers' processes live on in their shims; ``Fleet.up`` restarts the daemons with their state."""
-        pids = [int(path.read_text()) for path in (self.pidfile, self.containerd_pidfile) if path.exists()]
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while any(_is_alive(pid) for pid in pids):
-            if time.monotonic() > deadline:
-                raise FleetError(f"{self.name}'s daemons {pids} outlived SIGKILL")
-            time.sleep(0.1)
+        _crash([int(path.read_text()) for path in (self.pidfile, self.containerd_pidfile) if path.exists()], f"{self.name}'s daemons")
 
     def clear_leftovers(self) -> None:
         """What a killed dockerd left behind that would stop a new one over the same state from starting.
@@ -397,15 +389,8 @@ class Fleet:
     def crash_registry(self) -> None:
         """kill -9 the registry, as a crash would, and wait until it is gone; ``up`` restarts it over its storage."""
         pid = _pid_matches(self.registry_pidfile, "docker-registry")
-        if pid is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while _is_alive(pid):
-            if time.monotonic() > deadline:
-                raise FleetError(f"the registry {pid} outlived SIGKILL")
-            time.sleep(0.1)
+        if pid is not None:
+            _crash([pid], "the registry")
 
     def _start_registry(self) -> None:
         root = self.state_dir / "registry"
@@ -929,6 +914,17 @@ def _processes() -> list[tuple[int, str]]:
             if cmd:
                 procs.append((int(entry.name), cmd))
     return procs
+
+
+def _crash(pids: list[int], what: str, timeout: float = 10) -> None:
+    """kill -9 pids, as a crash would, and wait until they are gone."""
+    for pid in pids:
+        _signal(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while any(_is_alive(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            raise FleetError(f"{what} {pids} outlived SIGKILL")
+        time.sleep(0.1)
 
 
 def _kill_matching(needle: str, timeout: float = 10) -> None:

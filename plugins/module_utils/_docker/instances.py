@@ -78,17 +78,28 @@ def archive_name(name: str, container: dict) -> str:
     return f"{name}.{release or 'c' + container['Id'][:12]}"
 
 
+def archives(name: str, listed: list[dict], park_suffix: str | None = None) -> list[tuple[str, dict]]:
+    """Of containers (API summaries), those of instance ``name`` kept under another name ``<name>.<something>``, with
+    that name: its archived releases, and its parked colour unless ``park_suffix`` names it (then it is left out)."""
+    found = []
+    for container in listed:
+        if (container.get("Labels") or {}).get(_spec.LABEL_INSTANCE) not in (None, name):
+            continue
+        own = next((n.lstrip("/") for n in container.get("Names") or [] if n.lstrip("/").startswith(f"{name}.")), None)
+        if own and (park_suffix is None or own != f"{name}{park_suffix}"):
+            found.append((own, container))
+    return found
+
+
 def releases_to_remove(name: str, listed: list[dict], keep: int, park_suffix: str) -> list[str]:
     """Of the containers of instance ``name`` (API summaries), the archived releases beyond the newest ``keep - 1``, oldest
     first. Archived: named ``<name>.<something>``, neither the slot nor the parked one, not running. The colour's own
     slot (the release the other colour replaced last) is the newest kept one, so ``keep`` 1 keeps no archive."""
-    archived = []
-    for container in listed:
-        names = [n.lstrip("/") for n in container.get("Names") or []]
-        own = next((n for n in names if n.startswith(f"{name}.") and n != f"{name}{park_suffix}"), None)
-        if own and container.get("State") != "running":
-            labels = container.get("Labels") or {}
-            archived.append((labels.get(_spec.LABEL_RELEASE) or "", container.get("Created") or 0, own))
+    archived = [
+        ((container.get("Labels") or {}).get(_spec.LABEL_RELEASE) or "", container.get("Created") or 0, own)
+        for own, container in archives(name, listed, park_suffix)
+        if container.get("State") != "running"
+    ]
     archived.sort(reverse=True)
     return [own for _release, _created, own in reversed(archived[max(keep - 1, 0) :])]
 
@@ -109,6 +120,9 @@ class InstanceBatch:
         self._images: dict[str, tuple[dict | None, bool]] = {}
         self._image_locks: dict[str, threading.Lock] = {}
         self._image_guard = threading.Lock()
+        # the ship's maestro containers, listed once per batch when a call needs them (archived releases)
+        self._listed: list[dict] | None = None
+        self._listed_guard = threading.Lock()
         self.concurrency = concurrency or max(len(self.specs), 1)
         self.secrets = sorted({v for s in self.specs for v in _spec.secret_values(s)} | set(registry_passwords(registries)), key=len, reverse=True)
 
@@ -344,6 +358,13 @@ class InstanceBatch:
 
         return self._each(work)
 
+    def _managed_containers(self) -> list[dict]:
+        """Every container of the ship with the maestro.managed label (API summaries), listed once per batch."""
+        with self._listed_guard:
+            if self._listed is None:
+                self._listed = self.client.containers({_spec.LABEL_MANAGED: "true"})
+            return self._listed
+
     # ---- older releases ----------------------------------------------------------------------
     def keep_releases(self, keep: int, park_suffix: str) -> dict:
         """After a switch: each instance's parked colour (the release two deploys old) is archived under
@@ -351,6 +372,7 @@ class InstanceBatch:
         Only stopped containers with the maestro.managed label are renamed or removed."""
         if keep < 1:
             raise DockerFailure("keeping releases", None, self.client.ship, f"keep must be at least 1, got {keep}")
+        listed = self._managed_containers()  # before any rename: each instance below counts its own
 
         def work(spec: dict, result: dict) -> None:
             name = spec["name"]
@@ -366,15 +388,14 @@ class InstanceBatch:
                     self._act(result, "archived", self.client.rename, parked_name, archived_as)
                 else:
                     self._act(result, "removed", self.client.remove, parked_name)
-            listed = self.client.containers({_spec.LABEL_MANAGED: "true", _spec.LABEL_INSTANCE: name})
-            if archived_as and self.check_mode:  # the rename was only said: count it as done
-                listed = [c for c in listed if f"/{parked_name}" not in (c.get("Names") or [])]
-                listed.append({"Id": parked["Id"], "Names": [f"/{archived_as}"], "Labels": parked["Config"].get("Labels") or {}, "State": "exited"})
-            for old in releases_to_remove(name, listed, keep, park_suffix):
+            # the listing was made before the rename: the parked container counts as archived (in check mode too)
+            mine = [c for c in listed if f"/{parked_name}" not in (c.get("Names") or [])]
+            if archived_as:
+                mine.append({"Id": parked["Id"], "Names": [f"/{archived_as}"], "Labels": parked["Config"].get("Labels") or {}, "State": "exited"})
+            for old in releases_to_remove(name, mine, keep, park_suffix):
                 self._act(result, "removed", self.client.remove, old)
                 result.setdefault("removed", []).append(old)
-            kept = sorted({n.lstrip("/") for c in listed for n in c.get("Names") or []} - set(result.get("removed") or []) - {f"/{parked_name}", parked_name})
-            result["kept"] = [n for n in kept if n.startswith(f"{name}.")]
+            result["kept"] = sorted(own for own, _container in archives(name, mine, park_suffix) if own not in (result.get("removed") or []))
             result["diff"] = {"before": {"parked": parked is not None}, "after": {"archived_as": archived_as, "kept": result["kept"]}}
 
         return self._each(work)
@@ -453,12 +474,14 @@ class InstanceBatch:
 
     def _archived(self, name: str) -> list[dict]:
         """The older releases of instance ``name`` kept under ``<name>.<release id>`` (and a parked one), newest first."""
-        found = []
-        for container in self.client.containers({_spec.LABEL_MANAGED: "true", _spec.LABEL_INSTANCE: name}):
-            own = next((n.lstrip("/") for n in container.get("Names") or [] if n.lstrip("/").startswith(f"{name}.")), None)
-            if own:
-                release = _spec.release_of(container.get("Labels")) or {"id": None, "image": container.get("Image")}
-                found.append({"name": own, "status": "running" if container.get("State") == "running" else "stopped", "release": release})
+        found = [
+            {
+                "name": own,
+                "status": "running" if container.get("State") == "running" else "stopped",
+                "release": _spec.release_of(container.get("Labels")) or {"id": None, "image": container.get("Image")},
+            }
+            for own, container in archives(name, self._managed_containers())
+        ]
         return sorted(found, key=lambda a: str(a["release"].get("id") or ""), reverse=True)
 
     def _ports(self, spec: dict, container: dict, probe: bool) -> list[dict]:

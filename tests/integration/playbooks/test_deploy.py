@@ -50,6 +50,13 @@ services:
 """
 
 
+def playbook_env(**extra: str) -> dict:
+    """The environment of ansible-playbook in these tests: the checkout's ansible.cfg, no colour, the venv first on PATH."""
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", **extra)
+    env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
+    return env
+
+
 class Env:
     """One environment: its ships file, the proxy settings, ansible-playbook, and the fleet's daemons."""
 
@@ -87,9 +94,7 @@ class Env:
         return path
 
     def command(self, playbook: str, *args: str) -> tuple[list[str], dict]:
-        env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-        env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
-        return [str(BIN / "ansible-playbook"), playbook, "-i", str(self.file), "-e", f"@{self.vars_file}", *args], env
+        return [str(BIN / "ansible-playbook"), playbook, "-i", str(self.file), "-e", f"@{self.vars_file}", *args], playbook_env()
 
     def play(self, playbook: str, *args: str) -> subprocess.CompletedProcess:
         cmd, env = self.command(playbook, *args)
@@ -553,10 +558,8 @@ PLAYBOOKS = sorted(p.name for p in (REPO / "playbooks").glob("*.yml"))
 
 
 def bare_play(playbook: str, inventory: Path, **env_extra: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", **env_extra)
-    env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
     cmd = [str(BIN / "ansible-playbook"), str(REPO / "playbooks" / playbook), "-i", str(inventory)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=TIMEOUT, cwd=inventory.parent, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=playbook_env(**env_extra), timeout=TIMEOUT, cwd=inventory.parent, check=False)
     proc.output = proc.stdout + proc.stderr
     return proc
 
@@ -599,11 +602,10 @@ def lost(fleet, inventory, tmp_path_factory):
     yield from environment(fleet, inventory, tmp_path_factory.mktemp("lost"), "ls", offset=50)
 
 
-def play_until(env: Env, marker: str, fault, playbook: str, *args: str) -> tuple[subprocess.CompletedProcess, float]:
-    """Run a playbook, calling fault() as soon as a line of its output contains marker; returns (process, when)."""
-    environ = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", PYTHONUNBUFFERED="1")
-    environ["PATH"] = f"{BIN}:{environ.get('PATH', '')}"
-    cmd = [str(BIN / "ansible-playbook"), playbook, "-i", str(env.file), "-e", f"@{env.vars_file}", *args]
+def play_until(env: Env, marker: str, fault, playbook: str, *args: str) -> subprocess.CompletedProcess:
+    """Run a playbook, calling fault() as soon as a line of its output contains marker."""
+    cmd, environ = env.command(playbook, *args)
+    environ["PYTHONUNBUFFERED"] = "1"
     lines, when = [], None
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environ, cwd=REPO) as proc:
         for line in proc.stdout:
@@ -615,7 +617,7 @@ def play_until(env: Env, marker: str, fault, playbook: str, *args: str) -> tuple
     done = subprocess.CompletedProcess(cmd, proc.returncode, "".join(lines), "")
     done.output = done.stdout
     assert when is not None, f"{marker!r} never appeared:\n{done.output[-6000:]}"
-    return done, when
+    return done
 
 
 FAULTS = {
@@ -654,7 +656,7 @@ def test_a_ship_lost_while_the_new_colour_starts_keeps_traffic_and_the_way_back(
             marks["cut"] = load.snapshot()
 
         try:
-            proc, _when = play_until(lost, "  park (", cut, "playbooks/deploy.yml", "-e", "maestro_deploy_tag=v1")
+            proc = play_until(lost, "  park (", cut, "playbooks/deploy.yml", "-e", "maestro_deploy_tag=v1")
             end = load.snapshot()
             time.sleep(2)
             after = load.snapshot().since(end)
