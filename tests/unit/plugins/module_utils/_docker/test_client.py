@@ -28,3 +28,14 @@ def test_tls_without_verification_and_unix_paths():
 def test_failure_message_shape():
     exc = _docker.DockerFailure("pulling image", "demo/web:v9", "ship2", "manifest unknown")
     assert str(exc) == "Error pulling image demo/web:v9 on ship ship2: manifest unknown"
+
+
+def test_proxy_variables_are_read_once_and_still_apply(monkeypatch):
+    """With a version given, a client is made without contacting the daemon: its session keeps the proxies."""
+    for name in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    client = _docker.ShipClient({"docker_host": "tcp://10.0.0.11:2375", "api_version": "1.41"})
+    assert (client.api.proxies.get("http"), client.api.trust_env, client.negotiated) == ("http://proxy.example:3128", False, False)
+    monkeypatch.setenv("NO_PROXY", "10.0.0.11")
+    assert _docker.ShipClient({"docker_host": "tcp://10.0.0.11:2375", "api_version": "1.41"}).api.proxies == {}
