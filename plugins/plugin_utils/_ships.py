@@ -197,10 +197,20 @@ class ShipVars:
                 raise AnsibleActionFail(f"ships {ships}: one task takes one ssh_key for all its ssh:// ships, these have {len(self.ssh_keys)}")
         args = {**{k: v for k, v in connection.items() if k in _docker.DOCKER_COMMON_ARGS}, "ship": connection.get("ship") or ship, **options}
         spec = _docker.docker_argument_spec(_module.ARGUMENT_SPECS[module])
+        # The instance specs (about 13 kB each with maestro-ng's link variables) are the engine's own: checked here to be
+        # mappings and kept out of the validator, which deep-copies every parameter it validates (per ship and task that
+        # cost more controller CPU than the step's Docker calls). It sees an empty list in their place.
+        specs = args.get("instances") if "instances" in spec else None
+        if isinstance(specs, list):
+            if not all(isinstance(item, Mapping) for item in specs):
+                raise AnsibleActionFail(f"ship {ship}: instances must be a list of instance specs (mappings)")
+            args["instances"] = []
         validated = ArgumentSpecValidator(spec, required_together=_docker.DOCKER_REQUIRED_TOGETHER).validate({k: v for k, v in args.items() if v is not None})
         if validated.error_messages:
             raise AnsibleActionFail(f"ship {ship}: {'; '.join(validated.error_messages)}")
         params = validated.validated_parameters
+        if isinstance(specs, list):
+            params["instances"] = specs
         no_log = set(validated._no_log_values) | {str(v) for v in _module.secrets_of(params) if v}
         return params, no_log
 

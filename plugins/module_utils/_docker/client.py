@@ -16,6 +16,7 @@ engine action alike.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import shlex
@@ -151,6 +152,12 @@ def _as_bool(value, env_value) -> bool:
     return str(env_value).lower() in ("1", "true", "yes", "on") if env_value is not None else False
 
 
+@functools.cache
+def _environ_proxies(base_url: str) -> tuple:
+    """The proxy variables' settings for one daemon URL, read once per process (requests scans the environment)."""
+    return tuple(get_environ_proxies(base_url).items())
+
+
 def _ship_from_url(url: str) -> str:
     parsed = urlparse(url)
     return parsed.hostname or parsed.path or url
@@ -188,7 +195,7 @@ class ShipClient:
             elif not tls:
                 # requests reads the proxy variables of the whole environment again on every request (0.2 of the
                 # 1.1 ms of CPU an inspect costs, measured): read them once, for this daemon (no_proxy honoured).
-                self.api.proxies = get_environ_proxies(self.api.base_url)
+                self.api.proxies = dict(_environ_proxies(self.api.base_url))
                 self.api.trust_env = False
             if conn["version"] == "auto":
                 # The public version call (what docker.APIClient(version="auto") makes in its constructor, before

@@ -173,19 +173,20 @@ class InstanceBatch:
             )
         return container
 
-    def _checks(self, spec: dict, result: dict, state: str, enabled: bool) -> None:
+    def _checks(self, spec: dict, result: dict, state: str, enabled: bool, inspect: dict | None = None) -> None:
+        """``inspect``: the container as just inspected (after its start), so that the checks need not inspect it again."""
         if not enabled or not _lifecycle.checks_for(spec, state):
             return
         result["_checks"] = state
-        result.setdefault("checks", []).extend(_lifecycle.run_checks(self.client, spec, state, self.check_mode))
+        result.setdefault("checks", []).extend(_lifecycle.run_checks(self.client, spec, state, self.check_mode, inspect=inspect))
         result.pop("_checks", None)
 
-    def _act(self, result: dict, action: str, func=None, *args) -> None:
-        """Do it (outside check mode), then record it: a failed step is not reported as done."""
-        if not self.check_mode and func is not None:
-            func(*args)
+    def _act(self, result: dict, action: str, func=None, *args):
+        """Do it (outside check mode), then record it: a failed step is not reported as done. Returns what it returned."""
+        done = func(*args) if not self.check_mode and func is not None else None
         result["actions"].append(action)
         result["changed"] = True
+        return done
 
     def _stop(self, spec: dict, result: dict, *, kill: bool, stop_timeout: int | None, checks: bool) -> None:
         if not kill:
@@ -229,14 +230,16 @@ class InstanceBatch:
     def _inspect_image(self, ref: str, after_pull: bool) -> dict | None:
         """Inspect ref once per batch (30 instances of one image on a ship: one call, not 30).
 
-        An inspection made before the ref's pull is made again by the first instance that pulled it.
+        The first instance that pulled the ref takes the pull's own inspection of it (made after the pull).
         """
         with self._image_guard:
             lock = self._image_locks.setdefault(ref, threading.Lock())
         with lock:
             known = self._images.get(ref)
             if known is None or (after_pull and not known[1]):
-                self._images[ref] = (self.client.inspect_image(ref), after_pull)
+                # the pull inspected the image itself, as it left it
+                fresh = self.puller.inspected[ref] if after_pull and ref in self.puller.inspected else self.client.inspect_image(ref)
+                self._images[ref] = (fresh, after_pull)
             return self._images[ref][0]
 
     def _converge_one(self, spec, result, *, state, recreate, pull, kill, stop_timeout, checks) -> None:
@@ -298,9 +301,9 @@ class InstanceBatch:
             running = False
         # present keeps a running container running, also across a recreation
         if (state == "started" or (state == "present" and was_running)) and not running:
-            self._act(result, "started", self._start, spec)
+            started = self._act(result, "started", self._start, spec)
             if not self.check_mode:
-                self._checks(spec, result, "running", checks)
+                self._checks(spec, result, "running", checks, inspect=started)
             running = True
         result["status"] = "running" if running else ("stopped" if do_create or container else "absent")
         after = dict(before, status=result["status"])
@@ -321,14 +324,15 @@ class InstanceBatch:
         for network in spec.get("networks") or []:
             self.client.connect_network(name, network["name"], network.get("aliases"))
 
-    def _start(self, spec: dict) -> None:
+    def _start(self, spec: dict) -> dict:
+        """Start the container; its inspection once it runs."""
         name = spec["name"]
         self.client.start(name)
         deadline = time.monotonic() + 5
         while True:
             container = self.client.inspect_container(name)
             if _running(container):
-                return
+                return container
             if container and container["State"].get("Status") in ("exited", "dead") or time.monotonic() > deadline:
                 code = (container or {}).get("State", {}).get("ExitCode")
                 tail = self.client.logs(name, 5).strip().replace("\n", " | ")

@@ -19,10 +19,10 @@ import os
 import re
 import shlex
 import socket
+import ssl
 import subprocess
 import threading
 import time
-import ssl
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -76,7 +76,7 @@ def _tcp(check, spec, inspect, client, stop):
 class _SafeRedirect(urllib.request.HTTPRedirectHandler):
     """Follows a redirect of a GET or HEAD only, as ansible's ``open_url(follow_redirects='safe')`` does."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: PLR0917 - urllib's signature
         if req.get_method() not in ("GET", "HEAD"):
             return None
         return super().redirect_request(req, fp, code, msg, headers, newurl)
@@ -117,7 +117,7 @@ def _http(check, spec, inspect, client, stop):
     deadline = time.monotonic() + float(check.get("max_wait", 300))
     opener = _opener(url.startswith("https:"), bool(options.get("verify", True)))
     method = str(check.get("method", "get")).upper()
-    last = None
+    last, attempt = None, 0
     while True:
         try:
             with opener.open(urllib.request.Request(url, method=method), timeout=timeout) as resp:
@@ -132,8 +132,11 @@ def _http(check, spec, inspect, client, stop):
             exc.close()
         except (OSError, ValueError) as exc:
             last = str(getattr(exc, "reason", exc))
-        if time.monotonic() >= deadline or stop.wait(1):
+        # the deadline is the contract (maestro-ng's max_wait); the first retries come sooner than every second, as
+        # a server that was not yet listening at the first try usually is a few tenths of a second later
+        if time.monotonic() >= deadline or stop.wait(min(1.0, 0.1 * 2**attempt)):
             break
+        attempt += 1
     raise CheckFailed(f"http check {url} did not pass within {check.get('max_wait', 300)}s: {last}")
 
 
@@ -185,15 +188,18 @@ CHECKS = {"tcp": _tcp, "http": _http, "exec": _exec, "rexec": _rexec, "sleep": _
 CHANGES_SOMETHING = {"exec", "rexec"}  # user commands: not run in check mode
 
 
-def run_checks(client, spec: dict, state: str, check_mode: bool = False) -> list[dict]:
-    """Run spec's checks for state; return one result per check or raise CheckFailed (first cause)."""
+def run_checks(client, spec: dict, state: str, check_mode: bool = False, inspect: dict | None = None) -> list[dict]:
+    """Run spec's checks for state; return one result per check or raise CheckFailed (first cause).
+
+    ``inspect``: the container's inspection, if the caller has just made it (it names the random host ports).
+    """
     checks = checks_for(spec, state)
     if not checks:
         return []
     for check in checks:
         if check.get("type") not in CHECKS:
             raise CheckFailed(f"unknown lifecycle check type {check.get('type')!r}")
-    inspect = client.inspect_container(spec["name"])
+    inspect = inspect or client.inspect_container(spec["name"])
     stop = threading.Event()
     results: list[dict] = [{"type": c["type"], "state": state} for c in checks]
     errors: list[str] = []

@@ -130,6 +130,8 @@ class Puller:
         self._locks: dict[str, threading.Lock] = {}
         self._done: dict[str, dict] = {}
         self._guard = threading.Lock()
+        # image -> its inspection as the pull left it (before a pull that was not needed, after one that was)
+        self.inspected: dict[str, dict | None] = {}
 
     def pull(self, image: str, mode: str = "always") -> dict:
         """mode ``always`` or ``missing``. Returns {image, changed, before, after, action}."""
@@ -143,6 +145,7 @@ class Puller:
     def _pull(self, image: str, mode: str) -> dict:
         repository, tag = split_ref(image)
         current = self.client.inspect_image(image)
+        self.inspected[image] = current
         before = image_summary(current, repository)
         result = {"image": image, "changed": False, "before": before, "after": before, "action": None}
         if current and mode == "missing":
@@ -159,6 +162,7 @@ class Puller:
             return result
         with_retry(lambda: self.client.pull(repository, tag, auth), attempts, when)
         new = self.client.inspect_image(image)
+        self.inspected[image] = new
         after = image_summary(new, repository)
         result.update(after=after, changed=(before.get("id") != after.get("id")))
         result["action"] = f"pulled {image}" if result["changed"] else None
