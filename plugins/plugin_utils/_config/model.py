@@ -69,6 +69,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from ansible_collections.maestro.docker.plugins.plugin_utils._config import limits
 from ansible_collections.maestro.docker.plugins.plugin_utils._config import schema as S
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.env import EnvFileError, EnvFiles, Links, mangle, secret_keys
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.errors import At, ConfigError, Loc, describe, suggest
@@ -300,6 +301,8 @@ class Builder:
         top_keys = MDict((k, v) for k, v in data.items() if not (isinstance(k, str) and k.startswith("_") and k != "__maestro"))
         top_keys.loc, top_keys.locs = data.loc, data.locs
         root = At("", data.loc or Loc(None, 1), self.issues)
+        if self._too_many(root):
+            raise ConfigError(self.issues)
         top = S.LEVEL[S.TOP].parse(top_keys, root, partial=True)
         schema = top.get("__maestro", {}).get("schema", 1)
         root.ctx["schema"] = schema
@@ -323,6 +326,24 @@ class Builder:
             audit=top.get("audit", []),
             graph=graph,
         )
+
+    def _too_many(self, root) -> bool:
+        """Whether the file has more ships or instances than ``limits`` allows (reported): checked before anything is built."""
+        data, over = self.data, False
+        counts = []
+        ships = data.get("ships")
+        if isinstance(ships, dict):
+            counts.append(("ships", len(ships), limits.MAX_SHIPS))
+        services = data.get("services")
+        if isinstance(services, dict):
+            instances = sum(len(s["instances"]) for s in services.values() if isinstance(s, dict) and isinstance(s.get("instances"), dict))
+            counts.append(("services", instances, limits.MAX_INSTANCES))
+        for key, count, limit in counts:
+            if count > limit:
+                what = "ships" if key == "ships" else "instances"
+                root.key(data, key).error("%s %s, more than the %s a ships file may have" % (format(count, ","), what, format(limit, ",")))
+                over = True
+        return over
 
     # --- ships --------------------------------------------------------------------------------------
 
