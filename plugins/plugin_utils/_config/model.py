@@ -74,6 +74,7 @@ from ansible_collections.maestro.docker.plugins.plugin_utils._config import sche
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.env import EnvFileError, EnvFiles, Links, mangle, secret_keys
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.errors import At, ConfigError, Loc, describe, suggest
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.graph import Graph
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.ports import Claim, clash_message, clashes, held_range
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.source import MDict
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.types import INVALID
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.values import split_image
@@ -548,7 +549,24 @@ class Builder:
                 spec = self._spec(p, ships)
                 if spec is not None:
                     instances[name] = Instance(name, sname, p.values["ship"], spec)
+        self._check_host_ports(pending)
         return instances
+
+    def _check_host_ports(self, pending):
+        """Two ports of one ship's containers that would hold the same host port (``_config.ports``: clashes)."""
+        claims = {}  # ship -> [Claim]
+        for p in pending.values():  # in file order
+            raw_ports = p.raw.get("ports") if isinstance(p.raw, dict) else None
+            ports_at = p.at.key(p.raw, "ports")
+            for name, port in p.values["ports"].items():
+                held = held_range(port)
+                if held is not None:
+                    where = ports_at.key(raw_ports if isinstance(raw_ports, dict) else None, name)
+                    ship_claims = claims.setdefault(p.values["ship"], [])
+                    ship_claims.append(Claim(len(ship_claims), p.name, name, port["protocol"], port["bind_ip"], *held, where=where))
+        for ship, ship_claims in claims.items():
+            for later, earlier in clashes(ship_claims):
+                later.where.error(clash_message(later, earlier, ship, "%s:%s" % (earlier.where.loc.source.name, earlier.where.loc.line)))
 
     def _check_instance(self, p, pending, ships):
         v, at, raw = p.values, p.at, p.raw
