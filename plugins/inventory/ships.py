@@ -74,10 +74,16 @@ options:
 notes:
   - One inventory source describes one environment; the C(all) group variables would clash otherwise.
   - The plugin does not contact any Docker daemon.
-  - When the ships file is invalid, Ansible tries the next enabled inventory plugin; C(ansible.builtin.yaml)
-    may then read a C(maestro.yaml) as an (empty) YAML inventory and only warn. List
-    C(maestro.docker.ships) first in C(enable_plugins) and set C(unparsed_is_failed=true) (or enable only
-    this plugin) to make an invalid ships file fail the run.
+  - "When the ships file is invalid, Ansible tries every other enabled inventory plugin that accepts the file
+    (a plugin cannot stop it) and prints each one's failure after the ships file's errors: C(ansible.builtin.ini)
+    accepts any file, C(ansible.builtin.auto) any C(*.yml)/C(*.yaml), and C(ansible.builtin.yaml) may even read a C(maestro.yaml)
+    as an (empty) YAML inventory and only warn, so that the run goes on without the ships. For an invalid
+    ships file to fail the run with its own errors only, enable this plugin and plugins that leave files alone
+    (C([inventory] enable_plugins = maestro.docker.ships, ansible.builtin.host_list)) and set
+    C(any_unparsed_is_failed = true), as the collection's C(ansible.cfg) does. This plugin reads C(*.ships.yml)
+    configuration files itself, without C(ansible.builtin.auto)."
+  - "Bounds (see the ships file guide): 4 MiB of text (after Jinja2 rendering, all layers together), YAML
+    aliases standing for 1,000,000 nodes, 20,000 ships and 20,000 instances. A larger file is refused at once."
 """
 
 EXAMPLES = r"""

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -133,15 +134,46 @@ def test_graph(sources):
     assert "@maestro_service_db:\n  |  |--host2" in result.stdout
 
 
-def test_bad_file_reports_file_and_line(sources):
-    bad = sources / "bad" / "maestro.yaml"
-    bad.parent.mkdir(exist_ok=True)
-    bad.write_text(REFERENCE_8.replace("    image: redis:7\n", "    image: redis:7\n    volumes: {/a: /b}\n"))
-    # Only our plugin, so that the message checked is ours (ansible.cfg enables a few more).
-    result = _inventory(bad, "--list", ANSIBLE_INVENTORY_ENABLED="maestro.docker.ships")
+@pytest.fixture(scope="module")
+def bad_sources(sources):
+    bad = sources / "bad"
+    bad.mkdir(exist_ok=True)
+    (bad / "maestro.yaml").write_text(REFERENCE_8.replace("    image: redis:7\n", "    image: redis:7\n    volumes: {/a: /b}\n"))
+    (bad / "demo.ships.yml").write_text("plugin: maestro.docker.ships\npath: maestro.yaml\n")
+    return bad
+
+
+# What Ansible prints when it goes on to other inventory plugins after ours failed (manager.parse_source tries
+# every enabled plugin that accepts the file, and prints each failure).
+NOISE = ("'ini' plugin", "'yaml' plugin", "'auto' plugin", "inventory.ini'", "inventory.yaml'", "inventory.auto'", "Unable to parse")
+
+
+@pytest.mark.parametrize("source", ["maestro.yaml", "demo.ships.yml"])
+def test_bad_file_reports_file_and_line_and_nothing_else(bad_sources, source):
+    """With the collection's ansible.cfg, an invalid ships file fails the run with its own errors only."""
+    result = _inventory(bad_sources / source, "--list")
     assert result.returncode != 0
+    bad = bad_sources / "maestro.yaml"
     assert "%s:14: services.db.volumes: volumes is an instance key, not a service key" % bad in result.stderr
+    assert "Completely failed to parse inventory source %s" % (bad_sources / source) in result.stderr
+    assert [noise for noise in NOISE if noise in result.stderr] == [], result.stderr
     assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_alias_bomb_refused_at_once(sources):
+    """A 9-level "billion laughs" (9 ** 9 strings) is refused from the node graph, without expanding it."""
+    bomb = sources / "bomb" / "maestro.yaml"
+    bomb.parent.mkdir(exist_ok=True)
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += ["%s: &%s [%s]" % (name, name, ",".join(["*" + before] * 9)) for before, name in zip("abcdefgh", "bcdefghi", strict=True)]
+    bomb.write_text("\n".join(lines) + "\n")
+    start = time.perf_counter()
+    result = _inventory(bomb, "--list")
+    took = time.perf_counter() - start
+    assert result.returncode != 0
+    assert "%s:7: too many YAML alias references: up to this one, the aliases stand for more than 1,000,000 nodes" % bomb in result.stderr
+    assert took < 60  # the CLI's own start; the loader's part is milliseconds (unit tests), where it was 73 s and 2.1 GB
 
 
 SERVICES_ON_FLEET = """\

@@ -32,6 +32,7 @@ import sys
 
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.errors import ConfigError, Issue, MissingLibraryError, SelectionError
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.layers import read_layers
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.limits import TooLarge, read_text
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.model import Builder, Config, Instance, Service, Ship
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.source import JINJA2_IMPORT_ERROR, YAML_IMPORT_ERROR, check_libraries
 
@@ -64,13 +65,17 @@ def load(path: str, environ=None) -> Config:
     check_libraries()
     if path == STDIN:
         try:
-            text = sys.stdin.read()
+            text = read_text(sys.stdin)
+        except TooLarge as exc:
+            raise ConfigError([Issue(STDIN_NAME, None, "", str(exc))]) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError([Issue(STDIN_NAME, None, "", "cannot read: %s" % exc)]) from None
         return load_text(text, STDIN_NAME, os.getcwd(), environ)
     try:
         with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+            text = read_text(handle)
+    except TooLarge as exc:
+        raise ConfigError([Issue(path, None, "", str(exc))]) from None
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ConfigError([Issue(path, None, "", "cannot read: %s" % reason)]) from None

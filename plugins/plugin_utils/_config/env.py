@@ -48,6 +48,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.errors import describe
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.limits import TooLarge, read_text
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.types import INVALID
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.values import scalar_text
 
@@ -112,8 +113,8 @@ def parse_env_file(path: str, environ) -> dict:
     result = {}
     try:
         with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
+            lines = read_text(handle, what="an env file").splitlines()
+    except (OSError, UnicodeDecodeError, TooLarge) as exc:
         raise EnvFileError("cannot read env file %s: %s" % (path, exc.strerror if isinstance(exc, OSError) and exc.strerror else exc)) from None
     for number, raw in enumerate(lines, 1):
         line = raw.lstrip()

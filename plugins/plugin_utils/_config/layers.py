@@ -25,6 +25,9 @@ layers are merged, bases first:
 
 ``__maestro.extends`` itself is not merged. Every layer must use the same ``__maestro.schema``
 (explicit, or the default 1), because the schema decides how ``volumes`` are read.
+
+The layers share the bounds of ``_config.limits`` (text after rendering, alias expansion): a file
+that extends many bases cannot add up to more than a single file may be.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.errors import Issue, Loc, Source, describe
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.limits import Budget, TooLarge, read_text
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.source import RESET, MDict, MList, read_source
 
 META_KEY = "__maestro"
@@ -76,11 +80,12 @@ class _Reader:
         self.issues = issues
         self.layers = Layers()
         self.schemas: list[tuple[object, Loc]] = []
+        self.budget = Budget()  # shared by the layers (limits)
 
     def read(self, text, name, base_dir, stack):
         issues = self.issues
         before = len(issues)
-        data, source = read_source(text, name, base_dir, self.environ, issues)
+        data, source = read_source(text, name, base_dir, self.environ, issues, budget=self.budget)
         if data is None:
             if len(issues) == before:
                 issues.append(Issue(name, None, "", "the file is empty"))
@@ -111,8 +116,8 @@ class _Reader:
                 continue
             try:
                 with open(base_path, encoding="utf-8") as handle:
-                    base_text = handle.read()
-            except (OSError, UnicodeDecodeError) as exc:
+                    base_text = read_text(handle)
+            except (OSError, UnicodeDecodeError, TooLarge) as exc:
                 issues.append(_issue(loc, "%s.%s" % (META_KEY, EXTENDS_KEY), "cannot read %s: %s" % (base_path, _reason(exc))))
                 continue
             base_data = self.read(base_text, base_path, os.path.dirname(base_path), [*stack, real])

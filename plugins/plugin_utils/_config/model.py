@@ -69,10 +69,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from ansible_collections.maestro.docker.plugins.plugin_utils._config import limits
 from ansible_collections.maestro.docker.plugins.plugin_utils._config import schema as S
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.env import EnvFileError, EnvFiles, Links, mangle, secret_keys
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.errors import At, ConfigError, Loc, describe, suggest
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.graph import Graph
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.ports import Claim, clash_message, clashes, held_range
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.source import MDict
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.types import INVALID
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.values import split_image
@@ -300,6 +302,8 @@ class Builder:
         top_keys = MDict((k, v) for k, v in data.items() if not (isinstance(k, str) and k.startswith("_") and k != "__maestro"))
         top_keys.loc, top_keys.locs = data.loc, data.locs
         root = At("", data.loc or Loc(None, 1), self.issues)
+        if self._too_many(root):
+            raise ConfigError(self.issues)
         top = S.LEVEL[S.TOP].parse(top_keys, root, partial=True)
         schema = top.get("__maestro", {}).get("schema", 1)
         root.ctx["schema"] = schema
@@ -323,6 +327,24 @@ class Builder:
             audit=top.get("audit", []),
             graph=graph,
         )
+
+    def _too_many(self, root) -> bool:
+        """Whether the file has more ships or instances than ``limits`` allows (reported): checked before anything is built."""
+        data, over = self.data, False
+        counts = []
+        ships = data.get("ships")
+        if isinstance(ships, dict):
+            counts.append(("ships", len(ships), limits.MAX_SHIPS))
+        services = data.get("services")
+        if isinstance(services, dict):
+            instances = sum(len(s["instances"]) for s in services.values() if isinstance(s, dict) and isinstance(s.get("instances"), dict))
+            counts.append(("services", instances, limits.MAX_INSTANCES))
+        for key, count, limit in counts:
+            if count > limit:
+                what = "ships" if key == "ships" else "instances"
+                root.key(data, key).error("%s %s, more than the %s a ships file may have" % (format(count, ","), what, format(limit, ",")))
+                over = True
+        return over
 
     # --- ships --------------------------------------------------------------------------------------
 
@@ -527,7 +549,24 @@ class Builder:
                 spec = self._spec(p, ships)
                 if spec is not None:
                     instances[name] = Instance(name, sname, p.values["ship"], spec)
+        self._check_host_ports(pending)
         return instances
+
+    def _check_host_ports(self, pending):
+        """Two ports of one ship's containers that would hold the same host port (``_config.ports``: clashes)."""
+        claims = {}  # ship -> [Claim]
+        for p in pending.values():  # in file order
+            raw_ports = p.raw.get("ports") if isinstance(p.raw, dict) else None
+            ports_at = p.at.key(p.raw, "ports")
+            for name, port in p.values["ports"].items():
+                held = held_range(port)
+                if held is not None:
+                    where = ports_at.key(raw_ports if isinstance(raw_ports, dict) else None, name)
+                    ship_claims = claims.setdefault(p.values["ship"], [])
+                    ship_claims.append(Claim(len(ship_claims), p.name, name, port["protocol"], port["bind_ip"], *held, where=where))
+        for ship, ship_claims in claims.items():
+            for later, earlier in clashes(ship_claims):
+                later.where.error(clash_message(later, earlier, ship, "%s:%s" % (earlier.where.loc.source.name, earlier.where.loc.line)))
 
     def _check_instance(self, p, pending, ships):
         v, at, raw = p.values, p.at, p.raw

@@ -28,11 +28,20 @@ the string it looks like (YAML 1.1 would make it the base-60 number 484880).
 Normalised form, one dict per port: ``{name, exposed, external, protocol, bind_ip}``, where
 ``exposed`` is an int or an ``"a-b"`` string for a range, ``external`` likewise or ``None`` for a
 random host port, and ``bind_ip`` is ``0.0.0.0`` unless given.
+
+Two containers of one ship cannot publish the same host port: Docker starts the first and refuses
+the second ("port is already allocated"), in the middle of a deploy. :func:`clashes` finds them at
+load: the same protocol, host port ranges that overlap, on the same address or one of them on all
+the addresses of its family (``0.0.0.0``, ``::``). A port whose host port Docker picks (no
+``external``, or one container port on a range of host ports) holds none. The blue/green deploy
+shifts the host ports of the green colour by an offset (``maestro_bg_port_offset``) that only the
+run knows: the ports it shifts to are not the loader's to check.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass, field
 
 from ansible_collections.maestro.docker.plugins.module_utils._docker import ports as _ports
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.errors import describe
@@ -141,3 +150,92 @@ def ports_map(value, at):
         else:
             result[name] = port
     return result if ok else INVALID
+
+
+# --- host ports that two containers of one ship would both hold -------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Host ports that a port of an instance holds on its ship: ``start``..``end`` for ``protocol`` on ``bind_ip``.
+
+    ``order`` is the place of the port in the file (instances in file order, then their ports), ``where``
+    whatever the caller needs to report the clash (its position).
+    """
+
+    order: int
+    instance: str
+    port: str
+    protocol: str
+    bind_ip: str
+    start: int
+    end: int
+    where: object = field(default=None, compare=False)
+
+    def text(self, show_ip: bool) -> str:
+        """``8080/tcp``, ``8000-8010/udp``, ``10.0.0.1:8080/tcp`` (with ``show_ip``)."""
+        port = "%s/%s" % (_ports.text(self.start, self.end), self.protocol)
+        if not show_ip:
+            return port
+        return "[%s]:%s" % (self.bind_ip, port) if ":" in self.bind_ip else "%s:%s" % (self.bind_ip, port)
+
+
+def held_range(port: dict) -> tuple[int, int] | None:
+    """The host ports (first, last) a normalised port holds, or None when Docker picks one.
+
+    Docker picks the host port when ``external`` is None, and when one container port is published
+    on a range of host ports (any free port of the range): neither holds a known port. A range
+    published on a range holds all of it.
+    """
+    if port["external"] is None:
+        return None
+    start, end = _ports.parse(port["external"])[:2]
+    exposed_start, exposed_end = _ports.parse(port["exposed"])[:2]
+    if exposed_start == exposed_end and end > start:
+        return None
+    return start, end
+
+
+def _same_addresses(one: str, other: str) -> bool:
+    """Whether two bind addresses share a host port: the same address, or all the addresses (0.0.0.0, ::) of the other's family."""
+    if one == other:
+        return True
+    a, b = ipaddress.ip_address(one), ipaddress.ip_address(other)
+    return a.version == b.version and (a.is_unspecified or b.is_unspecified)
+
+
+def clashes(claims) -> list[tuple[Claim, Claim]]:
+    """``(later, earlier)`` for each claim that holds a host port an earlier claim (in ``order``) holds too.
+
+    The claims are those of one ship. Each later claim is given once, with the first claim it clashes
+    with. Sorted by first port, a claim can only clash with those not yet ended, so a ship with many
+    ports is not compared pair by pair.
+    """
+    found = {}
+    by_protocol = {}
+    for claim in claims:
+        by_protocol.setdefault(claim.protocol, []).append(claim)
+    for group in by_protocol.values():
+        active = []
+        for claim in sorted(group, key=lambda c: (c.start, c.order)):
+            active = [a for a in active if a.end >= claim.start]
+            for other in active:
+                if _same_addresses(claim.bind_ip, other.bind_ip):
+                    later, earlier = (claim, other) if claim.order > other.order else (other, claim)
+                    if later.order not in found or earlier.order < found[later.order][1].order:
+                        found[later.order] = (later, earlier)
+            active.append(claim)
+    return [found[order] for order in sorted(found)]
+
+
+def clash_message(later: Claim, earlier: Claim, ship: str, place: str) -> str:
+    """What is wrong with ``later`` (the caller says where it is), naming ``earlier`` and its ``place`` (FILE:LINE)."""
+    show_ip = later.bind_ip != earlier.bind_ip or later.bind_ip != _ports.DEFAULT_BIND_IP
+    if earlier.instance == later.instance:
+        owner = "port '%s' of the same instance (%s)" % (earlier.port, place)
+    else:
+        owner = "instance '%s' (port '%s', %s)" % (earlier.instance, earlier.port, place)
+    mine = later.text(show_ip)
+    if (later.start, later.end, later.bind_ip) == (earlier.start, earlier.end, earlier.bind_ip):
+        return "host port %s on ship '%s' is already published by %s" % (mine, ship, owner)
+    return "host port %s on ship '%s' overlaps %s, published by %s" % (mine, ship, earlier.text(show_ip), owner)

@@ -23,7 +23,14 @@ YAML: safe loading only (no Python object tags), with these differences from pla
 * base-60 numbers are not recognised (YAML 1.2 dropped them): ``8080:80`` is the string
   ``"8080:80"``, not the integer 484880 that YAML 1.1 makes of it;
 * the tags ``!reset`` and ``!override`` (from docker compose) are understood, for layering: see
-  ``_config.layers``.
+  ``_config.layers``;
+* aliases may stand for at most ``limits.MAX_ALIAS_NODES`` nodes in all, and an alias may not refer to
+  the node it is in: PyYAML shares an aliased node, but the layers and the schema copy it at every
+  use, so that a "billion laughs" would expand 9**9 lists. The node graph is measured (each
+  distinct node once) before anything is constructed; only when it is over, the events are read
+  again to name the line of the alias that went over.
+
+The text is bounded too (``limits.MAX_TEXT``): the rendering stops as soon as it is over.
 """
 
 from __future__ import annotations
@@ -31,7 +38,9 @@ from __future__ import annotations
 import os
 import re
 
+from ansible_collections.maestro.docker.plugins.plugin_utils._config import limits
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.errors import Issue, Loc, MissingLibraryError, Source
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.limits import Budget, size_text
 
 try:
     import yaml
@@ -97,9 +106,20 @@ _TEMPLATE_MARKERS = ("{{", "{%", "{#")
 _STRING_TEMPLATE = "<template>"
 
 
-def render(text: str, source: Source, environ, issues: list[Issue]) -> tuple[str | None, bool]:
-    """Render ``text`` with Jinja2. Returns (text, changed) or (None, False) after an issue."""
+def render(text: str, source: Source, environ, issues: list[Issue], budget: Budget | None = None) -> tuple[str | None, bool]:
+    """Render ``text`` with Jinja2. Returns (text, changed) or (None, False) after an issue.
+
+    The result may have at most ``budget.text`` characters (what ``limits.MAX_TEXT`` leaves after the
+    layers read before), which it uses up: the output is counted as Jinja2 produces it, so that a
+    loop is stopped there.
+    """
+    budget = budget or Budget()
+    room = budget.text
     if not any(marker in text for marker in _TEMPLATE_MARKERS):
+        if len(text) > room:
+            issues.append(Issue(source.name, None, "", _too_much(room)))
+            return None, False
+        budget.text -= len(text)
         return text, False
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(source.base_dir),
@@ -108,7 +128,15 @@ def render(text: str, source: Source, environ, issues: list[Issue]) -> tuple[str
         auto_reload=False,
     )
     try:
-        out = environment.from_string(text).render(env=environ)
+        chunks, size = [], 0
+        for chunk in environment.from_string(text).generate(env=environ):
+            size += len(chunk)
+            if size > room:
+                issues.append(Issue(source.name, None, "", _too_much(room, rendered=True)))
+                return None, False
+            chunks.append(chunk)
+        out = "".join(chunks)
+        budget.text -= size
     except jinja2.TemplateSyntaxError as exc:
         name = source.name if exc.filename in (None, _STRING_TEMPLATE) else exc.filename
         issues.append(Issue(name, exc.lineno, "", "Jinja2 syntax error: %s" % exc.message))
@@ -122,6 +150,13 @@ def render(text: str, source: Source, environ, issues: list[Issue]) -> tuple[str
         issues.append(Issue(file, line, "", "Jinja2 error: %s" % (exc,)))
         return None, False
     return out, out != text
+
+
+def _too_much(room: int, rendered: bool = False) -> str:
+    what = "the text after Jinja2 rendering" if rendered else "the text"
+    if room < limits.MAX_TEXT:
+        what += ", with the %s of the layers read before it," % size_text(limits.MAX_TEXT - room)
+    return "%s is larger than %s, the most a ships file (all its layers together) may be" % (what, size_text(limits.MAX_TEXT))
 
 
 def _template_position(exc: BaseException, main_name: str) -> tuple[str, int | None]:
@@ -233,6 +268,7 @@ def _loader_class():
             plain = ScalarNode(self.resolve(ScalarNode, node.value, (True, False)), node.value, node.start_mark, node.end_mark, node.style)
             return self.construct_object(plain, deep=True)
 
+    Loader.yaml_base = base  # for reading the events again (_alias_position)
     Loader.add_implicit_resolver(_INT_TAG, _INT_RE, list("-+0123456789"))
     Loader.add_implicit_resolver(_FLOAT_TAG, _FLOAT_RE, list("-+0123456789."))
     Loader.add_constructor("tag:yaml.org,2002:map", Loader.construct_marked_mapping)
@@ -243,11 +279,129 @@ def _loader_class():
     return Loader
 
 
-def parse_yaml(text: str, source: Source, issues: list[Issue]):
-    """Parse one YAML document with marks. Returns the data, or None after an issue."""
+class _AliasError(Exception):
+    """Aliases that stand for too much (``kind`` "too many"), or an alias inside the node it refers to ("recursive")."""
+
+    def __init__(self, kind: str, line: int | None):
+        super().__init__(kind)
+        self.kind = kind
+        self.line = line
+
+
+def _children(node):
+    if isinstance(node, SequenceNode):
+        return node.value
+    if isinstance(node, MappingNode):
+        return [child for pair in node.value for child in pair]
+    return ()
+
+
+def check_aliases(node, limit: int | None = None) -> int:
+    """How many nodes the aliases under ``node`` stand for; :class:`_AliasError` when more than ``limit``, or when one loops.
+
+    PyYAML's composer returns the anchored node itself at every alias, so the node graph is a tree
+    with shared branches (or a loop, for an alias inside its own anchor). A walk in document order
+    meets each node first where it is anchored, then again at each alias of it: the walk measures
+    each distinct node once (what it stands for, aliases inside included) and adds that at every
+    later meeting, so its cost is the size of the file, not of what the aliases stand for.
+    """
+    limit = limits.MAX_ALIAS_NODES if limit is None else limit
+    sizes = {}  # id(node) -> how many nodes it stands for, once its walk is done
+    walking = {id(node)}  # ids of the nodes on the path from the root
+    total = 0
+    stack = [[node, iter(_children(node)), 1]]
+    while stack:
+        frame = stack[-1]
+        child = next(frame[1], None)
+        if child is None:
+            stack.pop()
+            walking.discard(id(frame[0]))
+            sizes[id(frame[0])] = frame[2]
+            if stack:
+                stack[-1][2] += frame[2]
+            continue
+        key = id(child)
+        if key in sizes:  # an alias
+            total += sizes[key]
+            frame[2] += sizes[key]
+            if total > limit:
+                raise _AliasError("too many", None)
+        elif key in walking:
+            raise _AliasError("recursive", child.start_mark.line + 1)
+        elif isinstance(child, ScalarNode):
+            sizes[key] = 1
+            frame[2] += 1
+        else:
+            walking.add(key)
+            stack.append([child, iter(_children(child)), 1])
+    return total
+
+
+def _too_many_aliases(limit: int) -> str:
+    message = "too many YAML alias references: up to this one, the aliases stand for more than %s nodes" % format(limits.MAX_ALIAS_NODES, ",")
+    if limit < limits.MAX_ALIAS_NODES:
+        message += " (with those of the layers read before it)"
+    return message + ", the most a ships file may expand (a 'billion laughs'?)"
+
+
+def _recursive_alias(anchor: str | None) -> str:
+    return "recursive YAML alias%s: an alias inside the node it refers to" % (" *%s" % anchor if anchor else "")
+
+
+def _alias_position(text: str, base, limit: int) -> tuple[int | None, str | None]:
+    """(line, anchor) of the alias that goes over ``limit`` or refers to a node it is inside of.
+
+    Only called when :func:`check_aliases` failed: the node graph has no marks for the aliases
+    themselves, the events do. Counts as :func:`check_aliases` does (an anchor cannot be defined twice
+    in one document, PyYAML refuses it).
+    """
+    sizes, open_anchors, stack, total = {}, set(), [], 0
+    for event in yaml.parse(text, Loader=base):
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in open_anchors or event.anchor not in sizes:
+                return event.start_mark.line + 1, event.anchor
+            total += sizes[event.anchor]
+            if stack:
+                stack[-1][1] += sizes[event.anchor]
+            if total > limit:
+                return event.start_mark.line + 1, None
+        elif isinstance(event, yaml.ScalarEvent):
+            if event.anchor:
+                sizes[event.anchor] = 1
+            if stack:
+                stack[-1][1] += 1
+        elif isinstance(event, yaml.CollectionStartEvent):
+            if event.anchor:
+                open_anchors.add(event.anchor)
+            stack.append([event.anchor, 1])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, size = stack.pop()
+            if anchor:
+                open_anchors.discard(anchor)
+                sizes[anchor] = size
+            if stack:
+                stack[-1][1] += size
+    return None, None
+
+
+def parse_yaml(text: str, source: Source, issues: list[Issue], budget: Budget | None = None):
+    """Parse one YAML document with marks. Returns the data, or None after an issue.
+
+    Its aliases may stand for ``budget.alias_nodes`` nodes (``limits.MAX_ALIAS_NODES`` less what the
+    layers before used), which they use up.
+    """
+    budget = budget or Budget()
     loader = _loader_class()(text, source, issues)
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        budget.alias_nodes -= check_aliases(node, budget.alias_nodes)
+        return loader.construct_document(node)
+    except _AliasError as exc:
+        line, anchor = _alias_position(text, loader.yaml_base, budget.alias_nodes)
+        message = _recursive_alias(anchor) if anchor or exc.kind == "recursive" else _too_many_aliases(budget.alias_nodes)
+        issues.append(Issue(source.name, line or exc.line, "", message, source.rendered))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = exc.problem or "invalid YAML"
@@ -272,13 +426,15 @@ def parse_yaml(text: str, source: Source, issues: list[Issue]):
     return None
 
 
-def read_source(text: str, name: str, base_dir: str, environ, issues: list[Issue]):
-    """Render and parse one layer. Returns (data, source); data is None after an issue."""
+def read_source(text: str, name: str, base_dir: str, environ, issues: list[Issue], *, budget: Budget | None = None):
+    """Render and parse one layer, within what ``budget`` leaves (and using it up). Returns (data, source);
+    data is None after an issue."""
     check_libraries()
+    budget = budget or Budget()
     source = Source(name, base_dir)
-    rendered_text, changed = render(text, source, environ, issues)
+    rendered_text, changed = render(text, source, environ, issues, budget)
     if rendered_text is None:
         return None, source
     if changed:
         source = Source(name, base_dir, rendered=True)
-    return parse_yaml(rendered_text, source, issues), source
+    return parse_yaml(rendered_text, source, issues, budget), source

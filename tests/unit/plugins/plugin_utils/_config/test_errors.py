@@ -206,6 +206,20 @@ BAD_FILES = [
         "maestro.yaml:9: services.web.instances.web-1.networks: networks cannot be joined with net: host",
     ),
     (
+        "host port clash",
+        WEB + "    ports: {http: 8080}\n    instances:\n      web-1: {ship: host1}\n      web-2: {ship: host1}\n      web-3: {ship: host2}\n",
+        "maestro.yaml:11: services.web.instances.web-2.ports.http: host port 8080/tcp on ship 'host1' is already published by instance 'web-1'"
+        " (port 'http', maestro.yaml:10)",
+    ),
+    (
+        "host port ranges overlap",
+        WEB
+        + "    instances:\n      web-1:\n        ship: host2\n        ports: {http: '8080:80'}\n"
+        + "  api:\n    image: acme/api\n    instances:\n      api-1:\n        ship: host2\n        ports:\n          http: '9000-9010:75-85'\n",
+        "maestro.yaml:18: services.api.instances.api-1.ports.http: host port 75-85/tcp on ship 'host2' overlaps 80/tcp, published by instance 'web-1'"
+        " (port 'http', maestro.yaml:11)",
+    ),
+    (
         "cmd and command",
         WEB + "    instances:\n      web-1: {ship: host1, cmd: a, command: b}\n",
         "maestro.yaml:9: services.web.instances.web-1.command: 'cmd' and 'command' are the same key; keep only 'command'",

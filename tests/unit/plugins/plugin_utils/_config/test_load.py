@@ -461,3 +461,31 @@ def test_anchors_and_ignored_underscore_keys(full):
 
 def test_missing_libraries_is_empty_here():
     assert _config.missing_libraries() == []
+
+
+def test_host_ports_that_do_not_clash(load):
+    """Only a host port held twice on one ship, for one protocol and address, is refused."""
+    text = (
+        HEAD
+        + """\
+  web:
+    image: acme/web
+    ports: {http: 8080, dns: 53/udp, metrics: {exposed: 9100}, any: "7000:7000-7010"}
+    instances:
+      web-1: {ship: host1}
+      web-2: {ship: host2}  # another ship
+      web-3: {ship: host1, ports: {http: "8080:8081", dns: "53/udp:5353"}}  # moved, its metrics and any left to Docker
+  dns:
+    image: acme/dns
+    instances:
+      dns-1: {ship: host1, ports: {tcp: 53}}  # 53/tcp, not 53/udp
+  admin:
+    image: acme/admin
+    instances:
+      admin-1: {ship: host2, ports: {a: {exposed: 80, external: [10.0.0.1, 8090]}}}
+      admin-2: {ship: host2, ports: {a: {exposed: 80, external: [10.0.0.2, 8090]}}}
+      admin-3: {ship: host2, ports: {a: {exposed: 80, external: ["::1", 8090]}}}
+"""
+    )
+    config = load(text)
+    assert sorted(config.instances) == ["admin-1", "admin-2", "admin-3", "dns-1", "web-1", "web-2", "web-3"]
