@@ -27,7 +27,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.maestro.docker.plugins.module_utils._docker import client as _docker
 from ansible_collections.maestro.docker.plugins.module_utils._docker import runner as _module
-from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
+from ansible_collections.maestro.docker.plugins.plugin_utils._data import may_hold_template, plain
 from ansible_collections.maestro.docker.plugins.plugin_utils._published import ADD_LINKS, add_links
 from ansible_collections.maestro.docker.plugins.plugin_utils._ships import known_api_versions, with_known_api_version
 
@@ -122,7 +122,7 @@ class DockerModuleAction(InProcessModuleAction):
         if not any(isinstance(item, str) for item in wanted):
             return {**args, "instances": add_links(wanted, task_vars)} if any(isinstance(item, Mapping) and item.get(ADD_LINKS) for item in wanted) else args
         known = task_vars.get("maestro_instances") or []
-        if not isinstance(known, list) or self._templar.is_template(known):
+        if not isinstance(known, list) or may_hold_template(known):
             known = self._templar.template(known)  # a hand-written variable; the inventory's specs are never templates
         by_name = {str(spec.get("name")): spec for spec in known if isinstance(spec, Mapping)}
         missing = [item for item in wanted if isinstance(item, str) and item not in by_name]

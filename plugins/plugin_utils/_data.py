@@ -9,6 +9,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from ansible.template import is_trusted_as_template
+
 
 def plain(value):
     """The task's arguments as plain dicts, lists, str and int, as a module receives them after JSON.
@@ -32,3 +36,26 @@ def plain(value):
     if isinstance(value, float):
         return float(value)
     return value
+
+
+def may_hold_template(value) -> bool:
+    """Whether templating could change ``value``: some string in it (key or value) is trusted as a template.
+
+    Ansible templates only trusted strings, and an inventory plugin's values are not trusted, so the ships
+    inventory's specs are never templates; a ``maestro_docker`` written in group_vars is. A walk of the
+    containers, not ``Templar.is_template``: that runs the template engine over every string, 1.6 ms for
+    one ship's published specs, per ship and task of a deploy. A trusted string without a template gives
+    True too: templating it is then merely unneeded.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if is_trusted_as_template(item):
+                return True
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+    return False

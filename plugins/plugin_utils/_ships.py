@@ -25,7 +25,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.maestro.docker.plugins.module_utils._docker import client as _docker
 from ansible_collections.maestro.docker.plugins.module_utils._docker import runner as _module
-from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
+from ansible_collections.maestro.docker.plugins.plugin_utils._data import may_hold_template, plain
 from ansible_collections.maestro.docker.plugins.plugin_utils._published import Linker, host_reader
 
 display = Display()
@@ -123,7 +123,7 @@ class ShipVars:
             value, context = host_vars[name], host_vars
         else:
             value, context = self.task_vars.get(name), None
-        if value is not None and self.templar.is_template(value):
+        if value is not None and may_hold_template(value):
             context = context if context is not None else {**self.task_vars, **host_vars}
             value = self.templar.copy_with_new_env(available_variables=context).template(value)
         return plain(value)

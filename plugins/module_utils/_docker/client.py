@@ -25,6 +25,7 @@ import tarfile
 import tempfile
 import time
 import traceback
+import urllib.request
 from urllib.parse import urlparse
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
@@ -153,9 +154,16 @@ def _as_bool(value, env_value) -> bool:
 
 
 @functools.cache
+def _any_proxy_variable() -> bool:
+    """Whether a proxy variable (http_proxy, no_proxy...) is set at all: read once per process."""
+    return bool(urllib.request.getproxies_environment())
+
+
+@functools.cache
 def _environ_proxies(base_url: str) -> tuple:
-    """The proxy variables' settings for one daemon URL, read once per process (requests scans the environment)."""
-    return tuple(get_environ_proxies(base_url).items())
+    """The proxy variables' settings for one daemon URL, read once per process and URL (requests scans the
+    whole environment twice for each, and an engine task makes a client per ship)."""
+    return tuple(get_environ_proxies(base_url).items()) if _any_proxy_variable() else ()
 
 
 def _ship_from_url(url: str) -> str:

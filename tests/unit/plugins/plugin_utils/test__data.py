@@ -2,13 +2,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""plain(): task arguments as a module would receive them, without ansible-core's origin tags."""
+"""plain(): task arguments as a module would receive them, without ansible-core's origin tags; may_hold_template()."""
 
 from __future__ import annotations
 
 from ansible._internal._datatag._tags import Origin
+from ansible.template import trust_as_template
 
-from ansible_collections.maestro.docker.plugins.plugin_utils._data import plain
+from ansible_collections.maestro.docker.plugins.plugin_utils._data import may_hold_template, plain
 
 
 def test_tagged_values_become_plain_and_equal():
@@ -24,3 +25,14 @@ def test_tagged_values_become_plain_and_equal():
 
 def test_tuples_become_lists():
     assert plain({"a": (1, "b")}) == {"a": [1, "b"]}
+
+
+def test_only_trusted_strings_may_be_templates():
+    # an inventory plugin's values are not trusted: never templated, whatever they hold
+    published = [{"name": "web-1", "env": {"A": "{{ secret }}"}, "ports": [{"external": 8080}]}]
+    assert not may_hold_template(published)
+    assert not may_hold_template(None)
+    # group_vars and role parameters are trusted: found at any depth, as a value or a key
+    assert may_hold_template({"docker_host": trust_as_template("tcp://{{ ansible_host }}:2375")})
+    assert may_hold_template([{"env": {"A": ("x", trust_as_template("{{ a }}"))}}])
+    assert may_hold_template({trust_as_template("{{ k }}"): 1})

@@ -35,10 +35,10 @@ def test_proxy_variables_are_read_once_and_still_apply(monkeypatch):
     for name in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
-    _docker._environ_proxies.cache_clear()  # read once per process: this test changes the environment
+    _docker._environ_proxies.cache_clear(), _docker._any_proxy_variable.cache_clear()  # read once per process: this test changes the environment
     client = _docker.ShipClient({"docker_host": "tcp://10.0.0.11:2375", "api_version": "1.41"})
     assert (client.api.proxies.get("http"), client.api.trust_env, client.negotiated) == ("http://proxy.example:3128", False, False)
     monkeypatch.setenv("NO_PROXY", "10.0.0.11")
-    _docker._environ_proxies.cache_clear()
+    _docker._environ_proxies.cache_clear(), _docker._any_proxy_variable.cache_clear()
     assert _docker.ShipClient({"docker_host": "tcp://10.0.0.11:2375", "api_version": "1.41"}).api.proxies == {}
-    _docker._environ_proxies.cache_clear()
+    _docker._environ_proxies.cache_clear(), _docker._any_proxy_variable.cache_clear()
