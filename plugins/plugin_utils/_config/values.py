@@ -361,15 +361,25 @@ def ulimits(value, at):
 
 
 def labels(value, at):
-    """A mapping, or a list of ``key=value`` / ``key`` strings -> a mapping of strings."""
+    """A mapping, or a list of label names -> a mapping of strings.
+
+    A list names labels with empty values, the whole item being the name, as maestro-ng (docker-py) made them:
+    ``[team=core]`` is a label named ``team=core``, which a warning points out (a mapping sets ``team`` to ``core``)."""
     if isinstance(value, dict):
         if all(isinstance(k, str) and not isinstance(v, (dict, list)) for k, v in value.items()):
             return {k: "" if v is None else scalar_text(v) for k, v in value.items()}
         at.error("label names must be strings and values scalars")
         return INVALID
     if isinstance(value, list) and all(isinstance(v, str) and v for v in value):
-        return dict((item.split("=", 1) + [""])[:2] for item in value)
-    at.error("must be a mapping or a list of key=value strings, not %s" % describe(value))
+        for i, item in enumerate(value):
+            if "=" in item:
+                name, _sep, text = item.partition("=")
+                at.index(value, i).warn(
+                    "the label is named '%s' with an empty value, as maestro-ng made it; for a label %s with the value '%s', write labels as a mapping"
+                    % (item, name, text)
+                )
+        return dict.fromkeys(value, "")
+    at.error("must be a mapping or a list of label names, not %s" % describe(value))
     return INVALID
 
 

@@ -52,3 +52,59 @@ def test_an_api_version_of_1_30_stays_pinned_without_a_warning(load):
     config = load("name: demo\nships:\n  host1: {ip: 10.0.0.11, api_version: '1.30'}\nservices: {}\n")
     assert config.ships["host1"].api_version == "1.30"
     assert config.warnings == []
+
+
+# --- user: ignored, as maestro-ng ignored it ------------------------------------------------------------------------
+
+
+def test_user_is_ignored_with_a_warning_naming_the_line_and_instance(load, tmp_path):
+    config = load(HEAD + "  web:\n    image: x\n    instances:\n      web-1: {ship: host1, user: '1000'}\n      web-2: {ship: host1, username: nobody}\n")
+    assert config.instances["web-1"].spec["user"] is None  # the image's user
+    assert config.instances["web-2"].spec["user"] == "nobody"
+    assert _warnings(config, tmp_path) == [
+        "maestro.yaml:9: services.web.instances.web-1.user: user is ignored, as maestro-ng ignored it: the container runs as its image's user;"
+        " username sets the user to run as"
+    ]
+
+
+def test_user_and_username_together_are_not_a_duplicate(load):
+    config = load(HEAD + "  web: {image: x, instances: {web-1: {ship: host1, user: root, username: nobody}}}\n")
+    assert config.instances["web-1"].spec["user"] == "nobody"
+
+
+# --- env null: KEY alone, not KEY= ----------------------------------------------------------------------------------
+
+
+def test_a_null_env_value_stays_null_and_overrides_the_services(load):
+    config = load(HEAD + "  web:\n    image: x\n    env: {A: set, B: set}\n    instances:\n      web-1: {ship: host1, env: {A: null, C: ~}}\n")
+    env = config.instances["web-1"].spec["env"]
+    assert env["A"] is None
+    assert env["B"] == "set"
+    assert env["C"] is None
+    assert config.warnings == []
+
+
+# --- list-form labels: the item is the name ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        ("[canary, no-relocate]", {"canary": "", "no-relocate": ""}),
+        ("[team=core, canary]", {"team=core": "", "canary": ""}),
+        ("{team: core, canary: null}", {"team": "core", "canary": ""}),
+    ],
+)
+def test_labels_as_maestro_ng_made_them(load, labels, expected):
+    config = load(HEAD + "  web: {image: x, instances: {web-1: {ship: host1, labels: %s}}}\n" % labels)
+    assert config.instances["web-1"].spec["labels"] == expected
+
+
+def test_a_list_label_with_an_equals_sign_is_pointed_out(load, tmp_path):
+    config = load(
+        HEAD + "  web:\n    image: x\n    instances:\n      web-1:\n        ship: host1\n        labels:\n          - canary\n          - team=core\n"
+    )
+    assert _warnings(config, tmp_path) == [
+        "maestro.yaml:13: services.web.instances.web-1.labels[1]: the label is named 'team=core' with an empty value, as maestro-ng made it;"
+        " for a label team with the value 'core', write labels as a mapping"
+    ]
