@@ -97,6 +97,9 @@ def render_reference() -> str:
             if f.removed:
                 out += ["``%s`` (not supported)" % f.name, "    %s." % f.removed, ""]
                 continue
+            if f.ignored:
+                out += ["``%s`` (ignored, with a warning)" % f.name, "    %s." % f.ignored[0].upper() + f.ignored[1:], ""]
+                continue
             out += [*_field_lines(f, level), ""]
     out += _nested(
         [

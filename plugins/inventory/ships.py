@@ -118,9 +118,12 @@ import re
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.template import trust_as_template
+from ansible.utils.display import Display
 
 from ansible_collections.maestro.docker.plugins.plugin_utils import _config
 from ansible_collections.maestro.docker.plugins.plugin_utils._published import publish
+
+display = Display()
 
 NATIVE_NAMES = ("maestro.yaml", "maestro.yml")
 NATIVE_SUFFIXES = (".maestro.yaml", ".maestro.yml")
@@ -168,6 +171,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         environ = dict(os.environ)
         environ.update({str(k): "" if v is None else str(v) for k, v in (self.get_option("environ") or {}).items()})
         config = self._load_config(ships_file, environ)
+        for warning in config.warnings:  # what the loader did that the file may not expect: said once, at load
+            display.warning("ships file %s" % warning)
         self._populate(config, os.path.abspath(ships_file) if ships_file != _config.STDIN else ships_file)
 
     def _load_config(self, path, environ):

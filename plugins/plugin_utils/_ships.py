@@ -73,9 +73,10 @@ def known_api_versions(task_vars: dict) -> dict:
 
 
 def with_known_api_version(params: dict, known: dict) -> dict:
-    """``params`` with the API version pinned to the one already negotiated with its daemon, if any (and not set)."""
+    """``params`` with the API version pinned to the one already negotiated with its daemon, if any (and not set, or
+    set below the least the collection speaks, which makes it a minimum: see ``client.negotiates``)."""
     version = known.get(_docker.connection_params(params)["base_url"]) if known else None
-    return {**params, "api_version": version} if version and params.get("api_version") in (None, "auto") else params
+    return {**params, "api_version": version} if version and _docker.negotiates(params.get("api_version")) else params
 
 
 def play_ships(task_vars: dict, *, failed_too: bool = False) -> list[str]:

@@ -80,6 +80,22 @@ CONNECTION_KEYS = tuple(k for k in DOCKER_COMMON_ARGS if k != "ship")
 MIN_API_VERSION = "1.30"
 
 
+def _version_key(version: str) -> tuple:
+    return tuple(int(part) for part in version.split("."))
+
+
+def negotiates(version: str | None) -> bool:
+    """Whether a client given this ``api_version`` asks the daemon for its version: ``auto`` (or none), and a version
+    below :data:`MIN_API_VERSION`, which is a minimum (maestro-ng's files pinned 1.18..1.29, which today's daemons
+    refuse or this collection cannot speak). Any version negotiated must still be at least ``MIN_API_VERSION``."""
+    if version in (None, "", "auto"):
+        return True
+    try:
+        return _version_key(version) < _version_key(MIN_API_VERSION)
+    except ValueError:
+        return False
+
+
 class DockerFailure(Exception):
     """One failure, worded for a person: ``Error <doing> <object> on ship <ship>: <cause>``."""
 
@@ -183,7 +199,7 @@ class ShipClient:
         conn = connection_params(params)
         self.ship = conn["ship"]
         self.docker_host = conn["base_url"]
-        self.negotiated = conn["version"] == "auto"  # the version was asked of the daemon, not given
+        self.negotiated = negotiates(conn["version"])  # the version is asked of the daemon, not given
         self._tmp = None
         if DOCKER_IMPORT_ERROR:
             raise DockerFailure("connecting to", self.docker_host, self.ship, "the Docker SDK for Python (docker) is not installed")
@@ -192,7 +208,7 @@ class ShipClient:
         try:
             tls = TLSConfig(**conn["tls"]) if conn["tls"] else False
             # The version is negotiated below, once the TLS settings are final.
-            version = docker.constants.DEFAULT_DOCKER_API_VERSION if conn["version"] == "auto" else conn["version"]
+            version = docker.constants.DEFAULT_DOCKER_API_VERSION if self.negotiated else conn["version"]
             self.api = docker.APIClient(
                 base_url=conn["base_url"], version=version, timeout=conn["timeout"], tls=tls, use_ssh_client=conn["use_ssh_client"], max_pool_size=32
             )
@@ -205,7 +221,7 @@ class ShipClient:
                 # 1.1 ms of CPU an inspect costs, measured): read them once, for this daemon (no_proxy honoured).
                 self.api.proxies = dict(_environ_proxies(self.api.base_url))
                 self.api.trust_env = False
-            if conn["version"] == "auto":
+            if self.negotiated:
                 # The public version call (what docker.APIClient(version="auto") makes in its constructor, before
                 # trust_env could be set); the SDK has no public setter for the negotiated version.
                 self.api._version = self.api.version(api_version=False)["ApiVersion"]

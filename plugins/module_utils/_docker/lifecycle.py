@@ -140,21 +140,35 @@ def _http(check, spec, inspect, client, stop):
     raise CheckFailed(f"http check {url} did not pass within {check.get('max_wait', 300)}s: {last}")
 
 
-def _container_env(inspect: dict | None) -> dict:
-    env = ((inspect or {}).get("Config") or {}).get("Env") or []
-    return dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+def check_env(spec: dict, environ=None) -> dict:
+    """The environment of an ``exec`` check, as maestro-ng makes it: the controller's, then the instance's configured env.
+
+    The configured env is what the container was given (the spec's ``env``), not what ``docker inspect`` shows: the
+    image's variables (its ``PATH`` above all) do not replace the controller's. A null value (``KEY`` alone, which
+    leaves the variable out of the container) leaves it out here too; maestro-ng passed the text ``None``.
+    """
+    env = dict(os.environ if environ is None else environ)
+    for key, value in (spec.get("env") or {}).items():
+        if value is None:
+            env.pop(str(key), None)
+        else:
+            env[str(key)] = str(value)
+    return env
 
 
 def _exec(check, spec, inspect, client, stop):
+    """``envfrom: env`` runs the command with :func:`check_env`; ``stdin`` leaves it the controller's environment and
+    writes :func:`check_env` to its stdin as JSON (maestro-ng 0.7.4+)."""
     command = shlex.split(check["command"]) if isinstance(check["command"], str) else list(check["command"])
     attempts = int(check.get("attempts", 180))
-    container_env = _container_env(inspect) or {k: str(v) for k, v in (spec.get("env") or {}).items()}
+    check_environ = check_env(spec)
     use_stdin = check.get("envfrom") == "stdin"
-    env = dict(os.environ) if use_stdin else {**os.environ, **container_env}
+    env = None if use_stdin else check_environ  # None: the controller's own environment
+    stdin_text = json.dumps(check_environ) if use_stdin else ""
     last = None
     for _attempt in range(max(attempts, 1)):
         try:
-            proc = subprocess.run(command, input=json.dumps(container_env) if use_stdin else "", env=env, capture_output=True, text=True, check=False)
+            proc = subprocess.run(command, input=stdin_text, env=env, capture_output=True, text=True, check=False)
             if proc.returncode == 0:
                 return f"exec {command[0]} exited 0"
             last = f"exit status {proc.returncode}"

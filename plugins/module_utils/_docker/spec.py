@@ -84,7 +84,9 @@ def fill_defaults(spec: dict) -> dict:
 
 # ---- builders: spec value -> API value (None = leave unset) ----------------------------------------
 def _env(value, spec):
-    return [f"{k}={'' if v is None else v}" for k, v in sorted((value or {}).items())]
+    """``KEY=VALUE`` entries; a None value is ``KEY`` alone, which Docker reads as "not in the environment" (docker-py's
+    and maestro-ng's way of writing it)."""
+    return [k if v is None else f"{k}={v}" for k, v in sorted((value or {}).items())]
 
 
 def _command(value, spec):
@@ -205,7 +207,7 @@ def _as_list(value, spec):
 
 # ---- normalizers: inspect value -> comparable ------------------------------------------------------
 def _env_dict(value) -> dict:
-    return dict(item.split("=", 1) if "=" in item else (item, "") for item in value or [])
+    return dict(item.split("=", 1) if "=" in item else (item, None) for item in value or [])
 
 
 def _links_norm(value) -> list:

@@ -75,11 +75,12 @@ def _flatten(value):
 
 
 def env_value(value, at):
-    """A scalar, or a (nested) list flattened with spaces."""
+    """A scalar, or a (nested) list flattened with spaces. ``null`` stays None: the container gets ``KEY`` alone, which
+    leaves the variable out of its environment (the image's value too), as maestro-ng (docker-py) did."""
     if isinstance(value, dict) or (isinstance(value, list) and _has_dict(value)):
         at.error("an environment value must be a scalar or a list, not a mapping")
         return INVALID
-    return _flatten(value)
+    return None if value is None else _flatten(value)
 
 
 def _has_dict(value):

@@ -101,6 +101,10 @@ class At:
     def error(self, message: str) -> None:
         self.issues.append(Issue(self.loc.source.name, self.loc.line, self.path, message, self.loc.source.rendered))
 
+    def warn(self, message: str) -> None:
+        """A warning: the file loads, and the loader says once what it did (``ctx["warnings"]``, shown at load)."""
+        self.ctx.setdefault("warnings", []).append(Issue(self.loc.source.name, self.loc.line, self.path, message, self.loc.source.rendered))
+
 
 _SIMPLE_KEY = re.compile(r"^[\w-]+$")
 

@@ -72,7 +72,7 @@ from dataclasses import dataclass, field
 from ansible_collections.maestro.docker.plugins.plugin_utils._config import limits
 from ansible_collections.maestro.docker.plugins.plugin_utils._config import schema as S
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.env import EnvFileError, EnvFiles, Links, mangle, secret_keys
-from ansible_collections.maestro.docker.plugins.plugin_utils._config.errors import At, ConfigError, Loc, describe, suggest
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.errors import At, ConfigError, Issue, Loc, describe, suggest
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.graph import Graph
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.ports import Claim, clash_message, clashes, held_range
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.source import MDict
@@ -194,8 +194,9 @@ def spec_defaults() -> dict:
 class Config:
     """A loaded ships file. Build it with ``_config.load()``; it is valid by construction."""
 
-    def __init__(self, *, name, schema, files, ships, services, instances, registries, audit, graph, links):
+    def __init__(self, *, name, schema, files, ships, services, instances, registries, audit, graph, links, warnings=()):
         self.name = name
+        self.warnings: list[Issue] = sorted(warnings, key=lambda i: (i.file, i.line or 0))  # what to say once, at load
         self.schema = schema
         self.files = files
         self.ships: dict[str, Ship] = ships
@@ -326,6 +327,7 @@ class Builder:
             registries=top.get("registries", {}),
             audit=top.get("audit", []),
             graph=graph,
+            warnings=root.ctx.get("warnings", ()),
         )
 
     def _too_many(self, root) -> bool:

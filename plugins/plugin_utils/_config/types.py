@@ -238,6 +238,7 @@ class Field:
     is allowed, where it is required, how an instance inherits it from its service, and aliases.
 
     ``removed`` makes the key an error with that explanation (keys maestro-ng had that cannot work).
+    ``ignored`` makes the key a warning with that explanation, and drops its value (keys maestro-ng read no value from).
     ``spec`` names the instance spec key that the loader sets to this key's final value, as it is (the
     container options that the file passes through); its default is the spec's when the file says nothing.
     """
@@ -251,6 +252,7 @@ class Field:
     inherit: str | None = None
     aliases: tuple = ()
     removed: str | None = None
+    ignored: str | None = None
     spec: str | None = None
 
     def default_value(self):
@@ -284,7 +286,7 @@ class Struct(Type):
         return "a mapping"
 
     def names(self):
-        return [f.name for f in self.fields if not f.removed]
+        return [f.name for f in self.fields if not f.removed and not f.ignored]
 
     def is_required(self, f: Field, level) -> bool:
         return level in f.required_at if level else bool(f.required_at)
@@ -311,6 +313,9 @@ class Struct(Type):
             if f.removed:
                 child.error(f.removed)
                 ok = False
+                continue
+            if f.ignored:
+                child.warn(f.ignored)
                 continue
             if f.name in seen:
                 child.error("'%s' and '%s' are the same key; keep only '%s'" % (seen[f.name], key, f.name))
@@ -341,7 +346,7 @@ class Struct(Type):
 
     def fill_defaults(self, result, level=None):
         for f in self.fields:
-            if f.name not in result and not f.removed and (level is None or level in f.levels or not f.levels):
+            if f.name not in result and not f.removed and not f.ignored and (level is None or level in f.levels or not f.levels):
                 result[f.name] = f.default_value()
         return result
 

@@ -17,6 +17,7 @@ import ipaddress
 import os
 import re
 
+from ansible_collections.maestro.docker.plugins.module_utils._docker.client import MIN_API_VERSION, negotiates
 from ansible_collections.maestro.docker.plugins.module_utils._docker.registry import split_ref
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.errors import describe, suggest
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.types import INVALID
@@ -178,10 +179,19 @@ def duration(value, at):
 
 def api_version(value, at):
     """``auto`` or a version. A YAML number such as 1.4 (from an unquoted 1.40) is read as 1.40:
-    Docker API versions always have two digits after the dot since 1.10."""
+    Docker API versions always have two digits after the dot since 1.10.
+
+    A version below the least the collection speaks (maestro-ng's files pinned 1.18 to 1.29) is a minimum: it
+    becomes ``auto``, the daemon's version is used (at least ``MIN_API_VERSION``), and a warning says so."""
     if isinstance(value, float):
-        return "%.2f" % value
+        value = "%.2f" % value
     if isinstance(value, str) and (value == "auto" or re.match(r"^\d+\.\d+$", value)):
+        if value != "auto" and negotiates(value):
+            at.warn(
+                "api_version %s is below %s, the least this collection speaks: it is taken as a minimum and the version is negotiated with the daemon"
+                % (value, MIN_API_VERSION)
+            )
+            return "auto"
         return value
     at.error("'%s' is not an API version (auto, or like \"1.41\")" % (value,))
     return INVALID
@@ -351,15 +361,25 @@ def ulimits(value, at):
 
 
 def labels(value, at):
-    """A mapping, or a list of ``key=value`` / ``key`` strings -> a mapping of strings."""
+    """A mapping, or a list of label names -> a mapping of strings.
+
+    A list names labels with empty values, the whole item being the name, as maestro-ng (docker-py) made them:
+    ``[team=core]`` is a label named ``team=core``, which a warning points out (a mapping sets ``team`` to ``core``)."""
     if isinstance(value, dict):
         if all(isinstance(k, str) and not isinstance(v, (dict, list)) for k, v in value.items()):
             return {k: "" if v is None else scalar_text(v) for k, v in value.items()}
         at.error("label names must be strings and values scalars")
         return INVALID
     if isinstance(value, list) and all(isinstance(v, str) and v for v in value):
-        return dict((item.split("=", 1) + [""])[:2] for item in value)
-    at.error("must be a mapping or a list of key=value strings, not %s" % describe(value))
+        for i, item in enumerate(value):
+            if "=" in item:
+                name, _sep, text = item.partition("=")
+                at.index(value, i).warn(
+                    "the label is named '%s' with an empty value, as maestro-ng made it; for a label %s with the value '%s', write labels as a mapping"
+                    % (item, name, text)
+                )
+        return dict.fromkeys(value, "")
+    at.error("must be a mapping or a list of label names, not %s" % describe(value))
     return INVALID
 
 

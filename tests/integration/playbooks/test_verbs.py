@@ -424,3 +424,32 @@ def test_failing_start_stops_later_levels_and_names_ship_and_instance(stack):
     assert "Start, step 2" not in proc.output  # the web level never ran
     assert "Traceback" not in proc.output
     assert stack.inspect(fweb, stack.ship2) is None
+
+
+def test_a_maestro_ng_file_with_an_old_api_version_and_its_ways_starts(stack, fleet, tmp_path):
+    """maestro-ng's files pinned api_version 1.18: it is a minimum (negotiated, said once at load). Its ways with
+    ``user`` (ignored), a null env value (the variable left out, not empty) and list labels (names) hold on a daemon."""
+    name = f"{stack.prefix}-old-1"
+    old_file = tmp_path / "old.maestro.yaml"
+    old_file.write_text(
+        f"__maestro:\n  schema: 2\n  extends: {stack.file}\n"
+        "ship_defaults: {api_version: '1.18'}\n"
+        "services:\n"
+        f"  old:\n    image: {fleet.image('v1')}\n    instances:\n"
+        f"      {name}: {{ship: {stack.ship1}, user: '65534', env: {{PORT: null, KEPT: 'yes'}}, labels: [team=core, canary]}}\n"
+    )
+    stack.ship_of[name] = stack.ship1
+    out = stack.ok("start", "-e", "maestro_things=old", ships_file=old_file)
+    assert out.count("api_version 1.18 is below 1.30") == 1, out[-5000:]
+    container = stack.inspect(name)
+    assert container["State"]["Running"]
+    assert container["Config"]["User"] == ""  # user: ignored, as maestro-ng did
+    assert "PORT" in container["Config"]["Env"] and "KEPT=yes" in container["Config"]["Env"], container["Config"]["Env"]
+    client = stack.clients[stack.ship1].api
+    exec_id = client.exec_create(name, ["env"])["Id"]
+    process_env = client.exec_start(exec_id).decode()
+    assert "KEPT=yes" in process_env and "PORT=" not in process_env, process_env  # the image's PORT=8080 is gone too
+    labels = container["Config"]["Labels"]
+    assert labels["team=core"] == "" and labels["canary"] == "", labels
+    again = stack.ok("start", "-e", "maestro_things=old", ships_file=old_file)
+    assert re.findall(r"changed=(\d+)", again) == ["0", "0", "0", "0"], again[-3000:]  # KEY alone is no drift

@@ -17,6 +17,8 @@ def test_a_known_daemon_gets_its_version_pinned():
     assert _ships.with_known_api_version({"docker_host": "tcp://10.0.0.1:2375", "api_version": "auto"}, KNOWN)["api_version"] == "1.41"
     # the same daemon, named as a path: the key is the URL the client connects to
     assert _ships.with_known_api_version({"docker_host": "/var/run/docker.sock"}, KNOWN)["api_version"] == "1.45"
+    # an old pin (maestro-ng's 1.18) is a minimum: the negotiated version serves it too
+    assert _ships.with_known_api_version({"docker_host": "tcp://10.0.0.1:2375", "api_version": "1.18"}, KNOWN)["api_version"] == "1.41"
 
 
 def test_a_version_the_user_set_or_an_unknown_daemon_is_left_alone():

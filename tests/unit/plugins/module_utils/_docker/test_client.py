@@ -42,3 +42,13 @@ def test_proxy_variables_are_read_once_and_still_apply(monkeypatch):
     _docker._environ_proxies.cache_clear(), _docker._any_proxy_variable.cache_clear()
     assert _docker.ShipClient({"docker_host": "tcp://10.0.0.11:2375", "api_version": "1.41"}).api.proxies == {}
     _docker._environ_proxies.cache_clear(), _docker._any_proxy_variable.cache_clear()
+
+
+def test_auto_and_versions_below_the_least_one_are_negotiated():
+    assert _docker.negotiates("auto")
+    assert _docker.negotiates(None)
+    assert _docker.negotiates("1.18")  # maestro-ng's default: a minimum, the daemon's version is used
+    assert _docker.negotiates("1.29")
+    assert not _docker.negotiates("1.30")
+    assert not _docker.negotiates("1.41")
+    assert not _docker.negotiates("1.100")

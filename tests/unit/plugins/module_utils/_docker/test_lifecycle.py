@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -103,3 +104,63 @@ def test_http_check_follows_a_redirect_of_a_get_only(server):
 def test_http_check_of_a_closed_port_says_why():
     with pytest.raises(_lifecycle.CheckFailed, match="Connection refused"):
         _check(1)
+
+
+# --- exec checks: a real subprocess on the controller --------------------------------------------------------------
+
+IMAGE_INSPECT = {"Config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "FROM_IMAGE=1"]}}
+
+
+@pytest.fixture
+def tool_dir(tmp_path, monkeypatch):
+    """A directory on the controller's PATH holding ``probe``, which writes its environment and stdin to files and exits 0."""
+    probe = tmp_path / "bin" / "probe"
+    probe.parent.mkdir()
+    probe.write_text('#!/bin/sh\nenv > "$PROBE_OUT.env"\ncat > "$PROBE_OUT.stdin"\nexit 0\n')
+    probe.chmod(0o755)
+    monkeypatch.setenv("PATH", "%s:/usr/bin:/bin" % probe.parent)
+    monkeypatch.setenv("PROBE_OUT", str(tmp_path / "out"))
+    monkeypatch.setenv("CONTROLLER_ONLY", "yes")
+    monkeypatch.setenv("OVERRIDDEN", "controller")
+    return tmp_path
+
+
+def _run_exec(check, env):
+    spec = {"name": "web-1", "env": env}
+    return _lifecycle._exec({"type": "exec", "attempts": 1, **check}, spec, IMAGE_INSPECT, None, threading.Event())
+
+
+def _env_file(tmp_path) -> dict:
+    lines = (tmp_path / "out.env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
+def test_exec_check_finds_its_command_on_the_controllers_path(tool_dir):
+    assert _run_exec({"command": "probe"}, {"GREETING": "hello"}) == "exec probe exited 0"
+    seen = _env_file(tool_dir)
+    assert seen["PATH"].startswith(str(tool_dir / "bin"))  # the image's PATH did not replace it
+    assert seen["GREETING"] == "hello"
+    assert seen["CONTROLLER_ONLY"] == "yes"
+    assert "FROM_IMAGE" not in seen  # the configured env, not the inspected one
+
+
+def test_exec_check_env_is_the_controllers_then_the_configured_one():
+    environ = {"PATH": "/c", "OVERRIDDEN": "controller", "DROPPED": "x"}
+    env = _lifecycle.check_env({"env": {"OVERRIDDEN": "instance", "PORT": 8080, "DROPPED": None}}, environ)
+    assert env == {"PATH": "/c", "OVERRIDDEN": "instance", "PORT": "8080"}
+
+
+def test_exec_check_from_stdin_gets_the_env_as_json_and_keeps_the_controllers(tool_dir):
+    assert _run_exec({"command": "probe", "envfrom": "stdin"}, {"OVERRIDDEN": "instance", "GREETING": "hello"}).endswith("exited 0")
+    given = json.loads((tool_dir / "out.stdin").read_text())
+    assert given["GREETING"] == "hello"
+    assert given["OVERRIDDEN"] == "instance"
+    assert given["CONTROLLER_ONLY"] == "yes"  # maestro-ng: the controller's environment + the container's
+    seen = _env_file(tool_dir)
+    assert seen["OVERRIDDEN"] == "controller"  # the process itself runs with the controller's environment
+    assert "GREETING" not in seen
+
+
+def test_exec_check_of_a_missing_command_fails_naming_the_cause(tool_dir):
+    with pytest.raises(_lifecycle.CheckFailed, match="No such file"):
+        _run_exec({"command": "not-a-probe"}, {})

@@ -80,7 +80,7 @@ def test_container_config_maps_spec_keys_to_api_fields():
     )
     assert config["Image"] == IMAGE
     assert config["Cmd"] == ["/bin/sh", "-c", "echo hi"]
-    assert config["Env"] == ["A=1", "B="]
+    assert config["Env"] == ["A=1", "B"]  # B alone: not in the environment (docker-py, maestro-ng)
     assert config["Hostname"] == "web-1"
     assert config["Volumes"] == {"/data": {}, "/v": {}, "/cache": {}}
     assert config["StopTimeout"] == 10

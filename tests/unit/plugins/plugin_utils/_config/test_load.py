@@ -275,7 +275,7 @@ def full(load, write):
         ("web-1", "workdir", "/app"),
         ("web-1", "security_opt", ["no-new-privileges"]),
         ("web-1", "ulimits", [{"name": "nofile", "soft": 65536, "hard": 65536}, {"name": "nproc", "soft": 100, "hard": 200}]),
-        ("web-1", "labels", {"team": "web", "tier": ""}),
+        ("web-1", "labels", {"team=web": "", "tier": ""}),  # maestro-ng: list items are names
         ("web-2", "labels", {"team": "web", "enabled": "true"}),
         ("web-1", "healthcheck", {"test": ["CMD-SHELL", "curl -f localhost"], "interval": 90, "timeout": 5, "retries": 3, "start_period": 0.5}),
         ("web-2", "healthcheck", None),
@@ -407,7 +407,7 @@ def test_restart_policies(load, restart, expected):
         (42, "42"),
         (1.5, "1.5"),
         ("true", "true"),
-        ("null", ""),
+        ("null", None),  # KEY alone in the container: not in its environment
         ("[a, [b, [c, 1]]]", "a b c 1"),
         ("'8080:80'", "8080:80"),
         ("8080:80", "8080:80"),
