@@ -41,12 +41,20 @@ description:
     C(add_links: true): the collection's modules put both back when the spec is used, the link variables
     computed once per service."
   - "B(Group variables) (of the C(all) group): C(maestro_environment) (the top-level C(name)),
-    C(maestro_registries) (as in the file, passwords included: use C(no_log) wherever they are passed on),
+    C(maestro_registries) (as in the file; a password given encrypted with C(!vault) is published encrypted, so that
+    C(ansible-inventory --list) (and what AWX stores of an inventory sync) holds only the ciphertext, and Ansible
+    decrypts it with the run's vault secrets where a play passes it on; a clear-text password is published as it is),
     C(maestro_audit), and C(maestro_config_file) (absolute path of the ships file, for information: nothing reads it
     again)."
   - "Values that come from the ships file are never templated again (they are not trusted as templates, the
     default for an inventory plugin since ansible-core 2.19): the file was already rendered by Jinja2 once,
     with C(env) bound to the environment."
+  - "B(Secrets from ansible-vault): a value written C(!vault |) followed by the output of
+    C(ansible-vault encrypt_string) is decrypted with the vault secrets of the run (C(--vault-password-file),
+    C(--vault-id), C(ANSIBLE_VAULT_PASSWORD_FILE)). It is accepted for C(env) values (the key then counts as one of
+    C(secret_env): masked in every result, diff and message) and registry passwords, and refused anywhere else.
+    Without vault secrets, or when a value cannot be decrypted, the ships file is invalid and the error names the
+    file and line."
   - "B(Layering): a ships file may start from other files with C(__maestro: {extends: base.yaml}) (a path
     relative to the file, or a list of paths applied in order; bases may extend other files; cycles are
     errors). Each file is rendered by Jinja2 on its own, then mappings are merged key by key while scalars
@@ -116,6 +124,8 @@ import os
 import re
 
 from ansible.errors import AnsibleParserError
+from ansible.module_utils.common.text.converters import to_text
+from ansible.parsing.vault import EncryptedString
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.template import trust_as_template
 from ansible.utils.display import Display
@@ -138,6 +148,31 @@ SERVICE_GROUP_PREFIX = "maestro_service_"
 def service_group(service: str) -> str:
     """The inventory group of a service's ships (every non-word character becomes ``_``)."""
     return SERVICE_GROUP_PREFIX + re.sub(r"[^A-Za-z0-9_]", "_", service)
+
+
+def published_registries(registries: dict) -> dict:
+    """The registries as published: a password given with ``!vault`` stays encrypted (Ansible decrypts it where a play uses it)."""
+    out = {}
+    for name, cfg in registries.items():
+        password = cfg.get("password")
+        if isinstance(password, _config.Vaulted) and password.vaulttext:
+            out[name] = {**plain(cfg), "password": EncryptedString(ciphertext=str(password.vaulttext))}
+        else:
+            out[name] = plain(cfg)
+    return out
+
+
+def plain(value):
+    """``value`` without the loader's :class:`Vaulted` strings (Ansible stores only its own types); ``value`` itself when it has none."""
+    if isinstance(value, _config.Vaulted):
+        return str.__str__(value)
+    if isinstance(value, dict):
+        items = {k: plain(v) for k, v in value.items()}
+        return items if any(items[k] is not v for k, v in value.items()) else value
+    if isinstance(value, list):
+        items = [plain(v) for v in value]
+        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    return value
 
 
 def is_native_file(path: str) -> bool:
@@ -175,10 +210,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             display.warning("ships file %s" % warning)
         self._populate(config, os.path.abspath(ships_file) if ships_file != _config.STDIN else ships_file)
 
+    def _vault(self):
+        """Decrypt ``!vault`` values with the run's vault secrets (DataLoader's), or None when the run has none."""
+        vault = getattr(self.loader, "_vault", None)
+        if vault is None or not vault.secrets:
+            return None
+        return lambda vaulttext: to_text(vault.decrypt(vaulttext), errors="surrogate_or_strict")
+
     def _load_config(self, path, environ):
         """Load the ships file (the seam unit tests replace)."""
         try:
-            return _config.load(path, environ=environ)
+            return _config.load(path, environ=environ, vault=self._vault())
         except _config.ConfigError as exc:
             raise AnsibleParserError("invalid ships file:\n%s" % exc) from exc
         except _config.MissingLibraryError as exc:
@@ -191,7 +233,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
 
         group_vars = {
             "maestro_environment": config.name,
-            "maestro_registries": config.registries,
+            "maestro_registries": published_registries(config.registries),
             "maestro_audit": config.audit,
             "maestro_config_file": config_file,
         }
@@ -206,7 +248,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                 "maestro_ship": name,
                 "maestro_ship_ip": ship.ip,
                 "maestro_docker": ship.connection(),
-                **published[name],
+                **plain(published[name]),
             }
             for key, value in host_vars.items():
                 inventory.set_variable(name, key, value)

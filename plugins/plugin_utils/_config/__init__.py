@@ -35,6 +35,7 @@ from ansible_collections.maestro.docker.plugins.plugin_utils._config.layers impo
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.limits import TooLarge, read_text
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.model import Builder, Config, Instance, Service, Ship
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.source import JINJA2_IMPORT_ERROR, YAML_IMPORT_ERROR, check_libraries
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.types import Vaulted
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -49,6 +50,7 @@ __all__ = [
     "SelectionError",
     "Service",
     "Ship",
+    "Vaulted",
     "load",
     "load_text",
     "missing_libraries",
@@ -60,8 +62,10 @@ def missing_libraries() -> list[tuple[str, BaseException]]:
     return [(name, err) for name, err in (("PyYAML", YAML_IMPORT_ERROR), ("Jinja2", JINJA2_IMPORT_ERROR)) if err is not None]
 
 
-def load(path: str, environ=None) -> Config:
-    """Load a ships file (``"-"`` reads stdin, with the current directory as its base)."""
+def load(path: str, environ=None, vault=None) -> Config:
+    """Load a ships file (``"-"`` reads stdin, with the current directory as its base).
+
+    ``vault(ciphertext) -> plaintext`` decrypts the file's ``!vault`` values (without it, each is an issue)."""
     check_libraries()
     if path == STDIN:
         try:
@@ -70,7 +74,7 @@ def load(path: str, environ=None) -> Config:
             raise ConfigError([Issue(STDIN_NAME, None, "", str(exc))]) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError([Issue(STDIN_NAME, None, "", "cannot read: %s" % exc)]) from None
-        return load_text(text, STDIN_NAME, os.getcwd(), environ)
+        return load_text(text, STDIN_NAME, os.getcwd(), environ, vault)
     try:
         with open(path, encoding="utf-8") as handle:
             text = read_text(handle)
@@ -79,20 +83,20 @@ def load(path: str, environ=None) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ConfigError([Issue(path, None, "", "cannot read: %s" % reason)]) from None
-    return _load(text, path, os.path.dirname(os.path.abspath(path)), environ, path)
+    return _load(text, path, os.path.dirname(os.path.abspath(path)), environ, path, vault=vault)
 
 
-def load_text(text: str, name: str, base_dir: str, environ=None) -> Config:
+def load_text(text: str, name: str, base_dir: str, environ=None, vault=None) -> Config:
     """Load a ships file given as text; ``name`` is used in messages, ``base_dir`` for relative
     paths (Jinja2 includes, ``extends``, env files)."""
     check_libraries()
-    return _load(text, name, base_dir, environ, None)
+    return _load(text, name, base_dir, environ, None, vault=vault)
 
 
-def _load(text, name, base_dir, environ, path) -> Config:
+def _load(text, name, base_dir, environ, path, *, vault=None) -> Config:
     environ = dict(os.environ if environ is None else environ)
     issues = []
-    layers = read_layers(text, name, os.path.abspath(base_dir), environ=environ, issues=issues, path=path)
+    layers = read_layers(text, name, os.path.abspath(base_dir), environ=environ, issues=issues, path=path, vault=vault)
     if layers.data is None:
         raise ConfigError(issues)
     builder = Builder(layers.data, layers.files, environ)

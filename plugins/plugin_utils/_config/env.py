@@ -49,7 +49,7 @@ import re
 
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.errors import describe
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.limits import TooLarge, read_text
-from ansible_collections.maestro.docker.plugins.plugin_utils._config.types import INVALID
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.types import INVALID, VAULT_NOT_HERE, Vaulted, has_vaulted
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.values import scalar_text
 
 SECRET_RE = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIAL", re.IGNORECASE)
@@ -80,6 +80,9 @@ def env_value(value, at):
     if isinstance(value, dict) or (isinstance(value, list) and _has_dict(value)):
         at.error("an environment value must be a scalar or a list, not a mapping")
         return INVALID
+    if isinstance(value, list) and has_vaulted(value):
+        at.error("an encrypted value (!vault) must be the whole environment value, not an item of a list")
+        return INVALID
     return None if value is None else _flatten(value)
 
 
@@ -94,6 +97,10 @@ def env_map(value, at):
     result, ok = {}, True
     for key, item in value.items():
         child = at.key(value, key)
+        if isinstance(key, Vaulted):
+            child.error(VAULT_NOT_HERE)
+            ok = False
+            continue
         if env_name(key, child) is INVALID:
             ok = False
             continue
@@ -210,5 +217,5 @@ class Links:
 
 
 def secret_keys(env: dict, user_keys, explicit) -> list:
-    """The keys of ``env`` to mask: named in ``explicit``, or user keys matching :data:`SECRET_RE`."""
-    return sorted({k for k in explicit if k in env} | {k for k in user_keys if k in env and SECRET_RE.search(k)})
+    """The keys of ``env`` to mask: named in ``explicit``, user keys matching :data:`SECRET_RE`, or whose value was encrypted (``!vault``)."""
+    return sorted({k for k in explicit if k in env} | {k for k in user_keys if k in env and (SECRET_RE.search(k) or isinstance(env[k], Vaulted))})

@@ -52,9 +52,9 @@ class Layers:
         self.files: list[str] = []  # every layer's file, in merge order (bases first)
 
 
-def read_layers(text: str, name: str, base_dir: str, *, environ, issues: list[Issue], path: str | None = None) -> Layers:
-    """Read a file (given as text) and every base it extends, and merge them."""
-    reader = _Reader(environ, issues)
+def read_layers(text: str, name: str, base_dir: str, *, environ, issues: list[Issue], path: str | None = None, vault=None) -> Layers:
+    """Read a file (given as text) and every base it extends, and merge them (``vault`` decrypts ``!vault`` values)."""
+    reader = _Reader(environ, issues, vault)
     stack = [os.path.realpath(path or os.path.join(base_dir, name))]
     data = reader.read(text, name, base_dir, stack)
     if data is None:
@@ -75,9 +75,10 @@ def read_layers(text: str, name: str, base_dir: str, *, environ, issues: list[Is
 
 
 class _Reader:
-    def __init__(self, environ, issues):
+    def __init__(self, environ, issues, vault=None):
         self.environ = environ
         self.issues = issues
+        self.vault = vault
         self.layers = Layers()
         self.schemas: list[tuple[object, Loc]] = []
         self.budget = Budget()  # shared by the layers (limits)
@@ -85,7 +86,7 @@ class _Reader:
     def read(self, text, name, base_dir, stack):
         issues = self.issues
         before = len(issues)
-        data, source = read_source(text, name, base_dir, self.environ, issues, budget=self.budget)
+        data, source = read_source(text, name, base_dir, self.environ, issues, budget=self.budget, vault=self.vault)
         if data is None:
             if len(issues) == before:
                 issues.append(Issue(name, None, "", "the file is empty"))

@@ -148,7 +148,7 @@ REGISTRY = Struct(
     [
         Field("registry", Str(), "Registry URL, e.g. https://registry.example.com. An http:// URL means an insecure registry.", required_at=ALWAYS),
         Field("username", Str(coerce=True), "User to log in as; without it the local Docker config's credentials are used."),
-        Field("password", Str(coerce=True, allow_empty=True), "Password. Kept in the model: consumers must use no_log where they pass it on."),
+        Field("password", Str(coerce=True, allow_empty=True, secret=True), "Password; may be encrypted with ansible-vault (!vault), and should be."),
         Field("email", Str(allow_empty=True), "E-mail (obsolete in today's registries). Optional: maestro-ng crashed without it (KeyError)."),
         Field(
             "retry",
@@ -289,7 +289,14 @@ FIELDS = (
         levels=frozenset({SERVICE}),
     ),
     Field("omit", Bool(), "Leave the service out when no service is named (it still comes in as a dependency).", default=False, levels=frozenset({SERVICE})),
-    Field("env", Func("mapping", env_map, "a mapping"), "Environment variables; lists are joined with spaces.", default={}, levels=_BOTH, inherit="env"),
+    Field(
+        "env",
+        Func("mapping", env_map, "a mapping", secret=True),
+        "Environment variables; lists are joined with spaces.",
+        default={},
+        levels=_BOTH,
+        inherit="env",
+    ),
     Field("envfile", ListOf(PATH, single=True), "Docker env file(s), relative to this file.", default=[], levels=_BOTH, inherit="env"),
     Field(
         "secret_env",

@@ -24,6 +24,10 @@ YAML: safe loading only (no Python object tags), with these differences from pla
   ``"8080:80"``, not the integer 484880 that YAML 1.1 makes of it;
 * the tags ``!reset`` and ``!override`` (from docker compose) are understood, for layering: see
   ``_config.layers``;
+* ``!vault`` (a string encrypted with ``ansible-vault encrypt_string``) is decrypted with the ``vault``
+  function the caller gives (the inventory plugin passes its DataLoader's vault secrets) into a
+  :class:`~_config.types.Vaulted`, a secret; without vault secrets, or when it cannot be decrypted,
+  it is an issue at its line;
 * aliases may stand for at most ``limits.MAX_ALIAS_NODES`` nodes in all, and an alias may not refer to
   the node it is in: PyYAML shares an aliased node, but the layers and the schema copy it at every
   use, so that a "billion laughs" would expand 9**9 lists. The node graph is measured (each
@@ -41,6 +45,7 @@ import re
 from ansible_collections.maestro.docker.plugins.plugin_utils._config import limits
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.errors import Issue, Loc, MissingLibraryError, Source
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.limits import Budget, size_text
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.types import Vaulted
 
 try:
     import yaml
@@ -199,10 +204,11 @@ def _loader_class():
         }
         yaml_constructors = dict(base.yaml_constructors)
 
-        def __init__(self, stream, source, issues):
+        def __init__(self, stream, source, issues, vault=None):
             super().__init__(stream)
             self.source = source
             self.issues = issues
+            self.vault = vault
 
         def loc(self, node):
             return Loc(self.source, node.start_mark.line + 1)
@@ -250,6 +256,27 @@ def _loader_class():
         def construct_reset(self, node):
             return RESET
 
+        def construct_vault(self, node):
+            loc = self.loc(node)
+            if not isinstance(node, ScalarNode):
+                self.issues.append(
+                    Issue(self.source.name, loc.line, "", "!vault needs a string (the output of ansible-vault encrypt_string)", self.source.rendered)
+                )
+                return Vaulted("", "", loc)
+            vaulttext = node.value
+            if self.vault is None:
+                message = (
+                    "an encrypted value (!vault) but no vault secrets: give them with --vault-password-file or --vault-id (or ANSIBLE_VAULT_PASSWORD_FILE)"
+                )
+                self.issues.append(Issue(self.source.name, loc.line, "", message, self.source.rendered))
+                return Vaulted("", vaulttext, loc)
+            try:
+                plaintext = self.vault(vaulttext)
+            except Exception as exc:  # noqa: BLE001 - whatever the vault says, it is a problem of this value
+                self.issues.append(Issue(self.source.name, loc.line, "", "cannot decrypt the !vault value: %s" % (exc,), self.source.rendered))
+                return Vaulted("", vaulttext, loc)
+            return Vaulted(plaintext, vaulttext, loc)
+
         def construct_override(self, node):
             if isinstance(node, MappingNode):
                 data = MDict()
@@ -275,6 +302,7 @@ def _loader_class():
     Loader.add_constructor("tag:yaml.org,2002:seq", Loader.construct_marked_sequence)
     Loader.add_constructor("!reset", Loader.construct_reset)
     Loader.add_constructor("!override", Loader.construct_override)
+    Loader.add_constructor("!vault", Loader.construct_vault)
     _LOADER_CLASS = Loader
     return Loader
 
@@ -384,14 +412,14 @@ def _alias_position(text: str, base, limit: int) -> tuple[int | None, str | None
     return None, None
 
 
-def parse_yaml(text: str, source: Source, issues: list[Issue], budget: Budget | None = None):
+def parse_yaml(text: str, source: Source, issues: list[Issue], budget: Budget | None = None, vault=None):
     """Parse one YAML document with marks. Returns the data, or None after an issue.
 
     Its aliases may stand for ``budget.alias_nodes`` nodes (``limits.MAX_ALIAS_NODES`` less what the
-    layers before used), which they use up.
+    layers before used), which they use up. ``vault(ciphertext) -> plaintext`` decrypts ``!vault`` values.
     """
     budget = budget or Budget()
-    loader = _loader_class()(text, source, issues)
+    loader = _loader_class()(text, source, issues, vault)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -426,9 +454,9 @@ def parse_yaml(text: str, source: Source, issues: list[Issue], budget: Budget | 
     return None
 
 
-def read_source(text: str, name: str, base_dir: str, environ, issues: list[Issue], *, budget: Budget | None = None):
+def read_source(text: str, name: str, base_dir: str, environ, issues: list[Issue], *, budget: Budget | None = None, vault=None):
     """Render and parse one layer, within what ``budget`` leaves (and using it up). Returns (data, source);
-    data is None after an issue."""
+    data is None after an issue. ``vault`` decrypts ``!vault`` values (:func:`parse_yaml`)."""
     check_libraries()
     budget = budget or Budget()
     source = Source(name, base_dir)
@@ -437,4 +465,4 @@ def read_source(text: str, name: str, base_dir: str, environ, issues: list[Issue
         return None, source
     if changed:
         source = Source(name, base_dir, rendered=True)
-    return parse_yaml(rendered_text, source, issues, budget), source
+    return parse_yaml(rendered_text, source, issues, budget, vault), source

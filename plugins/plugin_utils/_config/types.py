@@ -36,12 +36,52 @@ INVALID = _Invalid()
 MISSING = object()
 
 
+class Vaulted(str):
+    """A value the ships file gives encrypted (``!vault``), decrypted by the loader: a secret.
+
+    ``vaulttext`` is the ciphertext as written (what the inventory publishes instead of the value),
+    ``loc`` where it is. Only the types built with ``secret=True`` accept one (env values, registry
+    passwords): everywhere else the value would be shown, in specs, results and messages.
+    """
+
+    def __new__(cls, plaintext: str, vaulttext: str, loc=None):
+        self = super().__new__(cls, plaintext)
+        self.vaulttext = vaulttext
+        self.loc = loc
+        return self
+
+    def __reduce__(self):
+        return (Vaulted, (str(self), self.vaulttext, self.loc))
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __copy__(self):
+        return self
+
+
+VAULT_NOT_HERE = "an encrypted value (!vault) is accepted only for env values and registry passwords, which are kept secret; here it would be shown"
+
+
+def has_vaulted(value) -> bool:
+    if isinstance(value, Vaulted):
+        return True
+    if isinstance(value, dict):
+        return any(has_vaulted(k) or has_vaulted(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_vaulted(v) for v in value)
+    return False
+
+
 class Type:
     """Anything goes (used for free-form values such as HTTP payload templates)."""
 
     doc = "any"
 
     def parse(self, value, at: At):
+        if has_vaulted(value):
+            at.error(VAULT_NOT_HERE)
+            return INVALID
         return _plain(value)
 
     def kind_error(self, value, at: At):
@@ -67,18 +107,25 @@ class Raw(Type):
     def __init__(self, doc):
         self.doc = doc
 
+    def parse(self, value, at: At):
+        return _plain(value)
+
 
 class Str(Type):
     """A string. ``coerce`` also accepts numbers (written as YAML numbers by mistake)."""
 
-    def __init__(self, doc="string", coerce=False, pattern=None, pattern_doc=None, allow_empty=False):
+    def __init__(self, doc="string", coerce=False, pattern=None, pattern_doc=None, allow_empty=False, *, secret=False):
         self.doc = doc
         self.coerce = coerce
         self.pattern = re.compile(pattern) if pattern else None
         self.pattern_doc = pattern_doc
         self.allow_empty = allow_empty
+        self.secret = secret
 
     def parse(self, value, at):
+        if isinstance(value, Vaulted) and not self.secret:
+            at.error(VAULT_NOT_HERE)
+            return INVALID
         if self.coerce and isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str):
@@ -152,6 +199,9 @@ class Enum(Type):
         self.doc = doc or "one of " + ", ".join(str(c) for c in choices)
 
     def parse(self, value, at):
+        if isinstance(value, Vaulted):
+            at.error(VAULT_NOT_HERE)
+            return INVALID
         if value not in self.choices or isinstance(value, bool) != any(isinstance(c, bool) for c in self.choices):
             at.error("'%s' is not one of %s%s" % (value, ", ".join(str(c) for c in self.choices), suggest(value, self.choices)))
             return INVALID
@@ -201,6 +251,10 @@ class MapOf(Type):
         for key, item in value.items():
             child = at.key(value, key)
             name = str(key) if isinstance(key, int) and not isinstance(key, bool) else key
+            if isinstance(name, Vaulted):
+                child.error(VAULT_NOT_HERE)
+                ok = False
+                continue
             if not isinstance(name, str):
                 child.error("the key must be a string, not %s" % describe(key))
                 ok = False
@@ -222,10 +276,13 @@ class MapOf(Type):
 class Func(Type):
     """A one-off parser function ``fn(value, at)`` with its documentation name."""
 
-    def __init__(self, doc: str, fn, phrase=None):
-        self.doc, self.fn, self.phrase = doc, fn, phrase
+    def __init__(self, doc: str, fn, phrase=None, secret=False):
+        self.doc, self.fn, self.phrase, self.secret = doc, fn, phrase, secret
 
     def parse(self, value, at):
+        if not self.secret and has_vaulted(value):
+            at.error(VAULT_NOT_HERE)
+            return INVALID
         return self.fn(value, at)
 
     def doc_phrase(self):

@@ -407,6 +407,8 @@ def scalar_text(value) -> str:
     """A YAML scalar as text. Booleans become ``true``/``false`` here (not Python's True)."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        return value  # a Vaulted stays one (a secret)
     return "" if value is None else str(value)
 
 
