@@ -477,6 +477,34 @@ def test_stop_start_strategy_runs_the_seeds_four_steps(seed):
     assert not {name for name in seed.instances if seed.container(name)["Id"] == ids[name]}
 
 
+def test_a_failed_stop_start_deploy_fails_each_ship_in_play_recap(seed):
+    """The steps run once for every ship; each ship is reported after them, failed with its own message, nothing touched."""
+    image = seed.file.read_text().split("image: ")[1].split("\n")[0]
+    seed.ok("playbooks/start.yml")
+    ids = {name: seed.container(name)["Id"] for name in seed.instances}
+    seed.write(image.rsplit(":", 1)[0] + ":no-such-tag")
+    try:
+        proc = seed.play("playbooks/deploy.yml", "-e", "maestro_deploy_strategy=stop-start")
+    finally:
+        seed.write(image)
+    assert proc.returncode != 0, proc.output[-4000:]
+    names = [ship.name for ship in seed.ships]
+    # each ship failed in the report and was rescued by the undo (rescued=1); the deploy then fails (on the first ship)
+    recap = {
+        host: (failed, rescued)
+        for host, failed, rescued in re.findall(
+            r"^(\S+)\s+: ok=\d+\s+changed=\d+\s+unreachable=\d+\s+failed=(\d+)\s+skipped=\d+\s+rescued=(\d+)", proc.output, flags=re.M
+        )
+    }
+    assert {name: recap.get(name) for name in names} == {name: ("1" if name == names[0] else "0", "1") for name in names}, proc.output[-4000:]
+    fatal = {chunk.split("]", 1)[0]: chunk.split("\nTASK ", 1)[0] for chunk in proc.output.split("\nfatal: [")[1:]}
+    for name in names:  # each ship's own message: its pull of the missing tag
+        assert "no-such-tag" in fatal.get(name, "") and name in fatal[name], proc.output[-4000:]
+    # the pull failed everywhere: no instance was stopped or replaced
+    assert {name: seed.container(name)["Id"] for name in seed.instances} == ids
+    assert each(seed.states(), f"running {image.rsplit(':', 1)[1]}"), seed.states()
+
+
 @pytest.fixture(scope="module")
 def adopted(fleet, inventory, tmp_path_factory):
     yield from environment(fleet, inventory, tmp_path_factory.mktemp("adopt"), "ad", offset=15)
