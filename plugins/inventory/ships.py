@@ -156,21 +156,22 @@ def published_registries(registries: dict) -> dict:
     for name, cfg in registries.items():
         password = cfg.get("password")
         if isinstance(password, _config.Vaulted) and password.vaulttext:
-            out[name] = {**plain(cfg), "password": EncryptedString(ciphertext=str(password.vaulttext))}
+            out[name] = {**unvaulted(cfg), "password": EncryptedString(ciphertext=str(password.vaulttext))}
         else:
-            out[name] = plain(cfg)
+            out[name] = unvaulted(cfg)
     return out
 
 
-def plain(value):
-    """``value`` without the loader's :class:`Vaulted` strings (Ansible stores only its own types); ``value`` itself when it has none."""
+def unvaulted(value):
+    """``value`` with the loader's :class:`Vaulted` strings made plain ``str`` (Ansible stores only its own types); ``value``
+    itself when it has none (not ``_data.plain``, which copies every value: the published specs of a large estate)."""
     if isinstance(value, _config.Vaulted):
         return str.__str__(value)
     if isinstance(value, dict):
-        items = {k: plain(v) for k, v in value.items()}
+        items = {k: unvaulted(v) for k, v in value.items()}
         return items if any(items[k] is not v for k, v in value.items()) else value
     if isinstance(value, list):
-        items = [plain(v) for v in value]
+        items = [unvaulted(v) for v in value]
         return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
     return value
 
@@ -248,7 +249,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                 "maestro_ship": name,
                 "maestro_ship_ip": ship.ip,
                 "maestro_docker": ship.connection(),
-                **plain(published[name]),
+                **unvaulted(published[name]),
             }
             for key, value in host_vars.items():
                 inventory.set_variable(name, key, value)

@@ -85,11 +85,11 @@ def colour_spec(spec: dict, colour: str, *, port_offset: int = 10000, tag: str |
     out = dict(spec)
     out["name"] = colour_name(spec["name"], colour)
     out["labels"] = {**(spec.get("labels") or {}), LABEL_COLOUR: colour}
-    if spec.get("ports"):
-        out["ports"] = [dict(p) for p in spec["ports"]]
     if colour == "green":
         where = f"instance {spec['name']} on ship {spec.get('ship')}"
         out["ports"] = [{**p, "external": _shift(p.get("external"), int(port_offset), where)} for p in spec.get("ports") or []]
+    elif spec.get("ports"):
+        out["ports"] = [dict(p) for p in spec["ports"]]
     if tag:
         repository = spec.get("repository") or str(spec["image"]).rsplit(":", 1)[0]
         out["image"], out["repository"], out["tag"] = f"{repository}:{tag}", repository, str(tag)

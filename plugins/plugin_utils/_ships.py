@@ -201,8 +201,8 @@ class ShipVars:
         # The instance specs (about 13 kB each with maestro-ng's link variables) are the engine's own: checked here to be
         # mappings and kept out of the validator, which deep-copies every parameter it validates (per ship and task that
         # cost more controller CPU than the step's Docker calls). It sees an empty list in their place.
-        specs = args.get("instances") if "instances" in spec else None
-        if isinstance(specs, list):
+        specs = args.get("instances") if "instances" in spec and isinstance(args.get("instances"), list) else None
+        if specs is not None:
             if not all(isinstance(item, Mapping) for item in specs):
                 raise AnsibleActionFail(f"ship {ship}: instances must be a list of instance specs (mappings)")
             args["instances"] = []
@@ -210,7 +210,7 @@ class ShipVars:
         if validated.error_messages:
             raise AnsibleActionFail(f"ship {ship}: {'; '.join(validated.error_messages)}")
         params = validated.validated_parameters
-        if isinstance(specs, list):
+        if specs is not None:
             params["instances"] = specs
         no_log = set(validated._no_log_values) | {str(v) for v in _module.secrets_of(params) if v}
         return params, no_log

@@ -81,6 +81,7 @@ MIN_API_VERSION = "1.30"
 
 
 def _version_key(version: str) -> tuple:
+    """Not docker.utils.version_lt: the ships-file loader calls :func:`negotiates` too, and needs no Docker SDK."""
     return tuple(int(part) for part in version.split("."))
 
 
