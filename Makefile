@@ -83,7 +83,7 @@ $(SSHD_ROOT)/usr/sbin/sshd:
 	cd .build/sshd && for deb in *.deb; do dpkg-deb -x "$$deb" root; done
 	test -x $@
 
-integration: fleet $(SSHD_ROOT)/usr/sbin/sshd
+integration: fleet $(SSHD_ROOT)/usr/sbin/sshd bench/.venv-maestro/.installed
 	FLEET_SSHD=$(CURDIR)/$(SSHD_ROOT)/usr/sbin/sshd FLEET_SSHD_LIBS=$$(echo $(CURDIR)/$(SSHD_ROOT)/usr/lib/*-linux-gnu) \
 	  pytest tests/integration -q -rs
 

@@ -30,12 +30,29 @@ from ansible_collections.maestro.docker.plugins.module_utils._docker.client impo
 from ansible_collections.maestro.docker.plugins.module_utils._docker.registry import Puller, image_summary, registry_passwords, split_ref
 
 STATES = ("started", "stopped", "present", "absent")
+NOT_OURS = f"it has no {_spec.LABEL_MANAGED}=true label and maestro-ng did not create it for this instance; it is left untouched"
 RECREATE = ("never", "stopped", "changed", "always", "keep")
 PULL = ("missing", "always", "never")
 
 
-def _managed(container: dict) -> bool:
+def _labelled(container: dict) -> bool:
     return ((container.get("Config") or {}).get("Labels") or {}).get(_spec.LABEL_MANAGED) == "true"
+
+
+def made_by_maestro_ng(container: dict, spec: dict | None) -> bool:
+    """Whether maestro-ng created ``container`` for the instance ``spec`` of this environment: maestro-ng labels nothing,
+    but puts ``MAESTRO_ENVIRONMENT_NAME`` (the file's ``name``) and ``CONTAINER_NAME`` (the instance) in every container's
+    environment. Both must name this spec's environment and instance; the container's name itself may carry a suffix
+    (parked or archived by a deploy)."""
+    if not spec or not spec.get("environment") or not spec.get("name"):
+        return False
+    env = dict(item.partition("=")[::2] for item in (container.get("Config") or {}).get("Env") or [] if isinstance(item, str))
+    return env.get("MAESTRO_ENVIRONMENT_NAME") == str(spec["environment"]) and env.get("CONTAINER_NAME") == str(spec["name"])
+
+
+def _managed(container: dict, spec: dict | None = None) -> bool:
+    """Ours to act on: created by maestro.docker (its label), or by maestro-ng for this very instance (adopted)."""
+    return _labelled(container) or made_by_maestro_ng(container, spec)
 
 
 def _running(container: dict | None) -> bool:
@@ -58,12 +75,12 @@ def _parse_time(text: str | None) -> datetime | None:
         return None
 
 
-def rename_refusal(source: dict | None, target_name: str, target: dict | None) -> str | None:
-    """Why the container ``source`` must not be renamed to ``target_name`` (None when it may be)."""
+def rename_refusal(source: dict | None, target_name: str, target: dict | None, spec: dict | None = None) -> str | None:
+    """Why the container ``source`` (a container of instance ``spec``) must not be renamed to ``target_name`` (None when it may be)."""
     if source is None:
         return None
-    if not _managed(source):
-        return f"it has no {_spec.LABEL_MANAGED}=true label; it is left untouched"
+    if not _managed(source, spec):
+        return NOT_OURS
     if _running(source):
         return "it is running; rename parks stopped containers only"
     if target is not None:
@@ -164,13 +181,8 @@ class InstanceBatch:
 
     def _inspect_managed(self, spec: dict) -> dict | None:
         container = self.client.inspect_container(spec["name"])
-        if container and not _managed(container):
-            raise DockerFailure(
-                "managing container",
-                spec["name"],
-                self.client.ship,
-                f"the name is held by container {container['Id'][:12]} that has no {_spec.LABEL_MANAGED}=true label; it is left untouched",
-            )
+        if container and not _managed(container, spec):
+            raise DockerFailure("managing container", spec["name"], self.client.ship, f"the name is held by container {container['Id'][:12]}: {NOT_OURS}")
         return container
 
     def _checks(self, spec: dict, result: dict, state: str, enabled: bool, inspect: dict | None = None) -> None:
@@ -373,7 +385,8 @@ class InstanceBatch:
     def keep_releases(self, keep: int, park_suffix: str) -> dict:
         """After a switch: each instance's parked colour (the release two deploys old) is archived under
         :func:`archive_name` (with ``keep`` 1: removed), and archived releases beyond the newest ``keep - 1`` are removed.
-        Only stopped containers with the maestro.managed label are renamed or removed."""
+        Only stopped containers with the maestro.managed label are renamed or removed, and a parked one that maestro-ng
+        created (adopted): it records no release to roll back to by id, and no later run would list it, so it is removed."""
         if keep < 1:
             raise DockerFailure("keeping releases", None, self.client.ship, f"keep must be at least 1, got {keep}")
         listed = self._managed_containers()  # before any rename: each instance below counts its own
@@ -384,10 +397,10 @@ class InstanceBatch:
             parked = self.client.inspect_container(parked_name)
             archived_as = None
             if parked is not None:
-                refusal = rename_refusal(parked, "", None)
+                refusal = rename_refusal(parked, "", None, spec)
                 if refusal:
                     raise DockerFailure("keeping the older release", parked_name, self.client.ship, refusal)
-                if keep > 1:
+                if keep > 1 and _labelled(parked):
                     archived_as = archive_name(name, parked)
                     self._act(result, "archived", self.client.rename, parked_name, archived_as)
                 else:
@@ -416,7 +429,7 @@ class InstanceBatch:
             source = self.client.inspect_container(source_name)
             result["status_before"] = _status(source)
             target = self.client.inspect_container(target_name) if source is not None else None
-            refusal = rename_refusal(source, target_name, target)
+            refusal = rename_refusal(source, target_name, target, spec)
             if refusal:
                 raise DockerFailure("renaming container", f"{source_name} to {target_name}", self.client.ship, refusal)
             if source is not None:
@@ -448,7 +461,9 @@ class InstanceBatch:
             if container is None:
                 result["drift"] = []
                 return
-            result["managed"] = _managed(container)
+            result["managed"] = _managed(container, spec)
+            if result["managed"] and not _labelled(container):
+                result["adopted"] = "maestro-ng"
             state = container["State"]
             started, finished = _parse_time(state.get("StartedAt")), _parse_time(state.get("FinishedAt"))
             result.update(

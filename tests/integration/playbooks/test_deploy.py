@@ -525,6 +525,99 @@ def test_deploy_puts_a_service_started_by_maestro_start_behind_the_proxy(adopted
     assert "Already deployed as wanted, left alone: web" in adopted.ok("playbooks/deploy.yml")
 
 
+MAESTRO_NG = REPO / "bench" / ".venv-maestro" / "bin" / "maestro"  # maestro-ng 0.8.3 (make integration installs it)
+
+
+class MaestroNgEnv(Env):
+    """An environment whose ships file maestro-ng reads too: its ships written out (maestro-ng knows no ``extends``)."""
+
+    def write(self, image: str) -> Path:
+        path = super().write(image)
+        fleet_ships = "\n".join(f"  {ship.name}: {{ip: {ship.ip}}}" for ship in self.ships)
+        head = f"__maestro:\n  schema: 2\nship_defaults: {{docker_port: 2375, timeout: 60}}\nships:\n{fleet_ships}\n"
+        path.write_text(head + path.read_text().split("\n", 3)[3])  # the file from its name: line on, after maestro-ng's head
+        return path
+
+    def maestro_ng(self, *args: str) -> str:
+        proc = subprocess.run([str(MAESTRO_NG), "-f", str(self.file), *args], capture_output=True, text=True, env=dict(os.environ, COLUMNS="200"), timeout=TIMEOUT, check=False)
+        assert proc.returncode == 0, f"maestro {args} failed (rc={proc.returncode}):\n{proc.stdout}{proc.stderr}"
+        return proc.stdout
+
+    def remove_all(self) -> None:
+        super().remove_all()
+        for client in self.clients.values():  # what maestro-ng created: no label, the environment's name in its env
+            for found in client.containers.list(all=True, filters={"name": self.name}):
+                if f"MAESTRO_ENVIRONMENT_NAME={self.name}" in (found.attrs["Config"].get("Env") or []):
+                    found.remove(force=True, v=True)
+
+
+@pytest.fixture(scope="module")
+def maestro_ng_estate(fleet, inventory, tmp_path_factory):
+    assert MAESTRO_NG.exists(), f"{MAESTRO_NG} is missing: make integration installs maestro-ng 0.8.3 (bench/requirements-maestro.txt)"
+    made = MaestroNgEnv(fleet, tmp_path_factory.mktemp("maestro-ng"), inventory, "ng", fleet.image("v1"), offset=60)
+    made.remove_all()
+    yield made
+    made.remove_all()
+
+
+def maestro_ng_started(estate: MaestroNgEnv) -> dict:
+    """maestro-ng 0.8.3 starts the environment from the same file: name -> the container it created (no label of ours)."""
+    estate.remove_all()
+    estate.maestro_ng("start")
+    made = {name: estate.container(name) for name in estate.instances}
+    for name, found in made.items():
+        assert found and found["State"]["Running"], (name, found and found["State"])
+        assert "maestro.managed" not in (found["Config"]["Labels"] or {}), found["Config"]["Labels"]
+        assert f"CONTAINER_NAME={name}" in found["Config"]["Env"] and f"MAESTRO_ENVIRONMENT_NAME={estate.name}" in found["Config"]["Env"]
+    return {name: found["Id"] for name, found in made.items()}
+
+
+def test_an_estate_that_maestro_ng_runs_is_taken_over_by_every_verb_and_replaced_by_blue_green_deploys(maestro_ng_estate):
+    """Issue 16: maestro-ng's containers are recognised by their MAESTRO_ENVIRONMENT_NAME and CONTAINER_NAME; status shows
+    them, stop and start act on them; the first blue/green deploy puts them behind the proxy as blue, and the next one,
+    under load, replaces them with labelled containers without a failed request."""
+    estate = maestro_ng_estate
+    ids = maestro_ng_started(estate)
+    status = estate.ok("playbooks/status.yml")
+    for name in estate.instances:
+        assert re.search(rf"^\s*{re.escape(name)}\s.*running \(maestro-ng\)", status, flags=re.M), status[-4000:]
+    ship1 = sorted(name for name, (ship, _port) in estate.instances.items() if ship is estate.ships[0])
+    estate.ok("playbooks/stop.yml", "-l", estate.ships[0].name)
+    assert {name: state for name, state in estate.states().items() if name in ship1} == dict.fromkeys(ship1, "stopped v1")
+    assert {name: estate.container(name)["Id"] for name in ship1} == {name: ids[name] for name in ship1}  # stopped, not replaced
+    assert each({name: state for name, state in estate.states().items() if name not in ship1}, "running v1")
+    estate.ok("playbooks/start.yml", "-l", estate.ships[0].name)
+    assert each(estate.states(), "running v1"), estate.states()
+
+    estate.ok("playbooks/deploy.yml")  # maestro-ng's containers are the live (blue) colour: green comes up, the proxy routes it
+    assert each(estate.states("-green"), "running v1"), estate.states("-green")
+    assert each(estate.states(), "stopped v1"), estate.states()
+    proc, during, after = deploy_under_load(estate, "playbooks/deploy.yml", "-e", "maestro_deploy_tag=v2")
+    assert proc.returncode == 0, proc.output[-8000:]
+    assert during.requests > 0 and during.failures == 0 and set(during.answers) <= {"v1", "v2"}, during
+    assert after.requests > 0 and after.failures == 0 and set(after.answers) == {"v2"}, after
+    assert each(estate.states(), "running v2"), estate.states()
+    assert each(estate.states("-green"), "stopped v1"), estate.states("-green")
+    # every container maestro-ng created is gone, replaced by labelled ones; nothing else of the environment is left
+    for name, (ship, _port) in estate.instances.items():
+        assert estate.container(name)["Config"]["Labels"].get("maestro.managed") == "true"
+        left = {c.name for c in estate.clients[ship.name].containers.list(all=True, filters={"name": name})}
+        assert left == {name, f"{name}-green"}, left
+        assert ids[name] not in {c.id for c in estate.clients[ship.name].containers.list(all=True)}
+
+
+def test_an_estate_that_maestro_ng_runs_is_replaced_by_a_stop_start_deploy(maestro_ng_estate):
+    estate = maestro_ng_estate
+    ids = maestro_ng_started(estate)
+    # the same file: what runs differs from what a deploy makes only by the labels, and that is enough to replace it
+    out = estate.ok("playbooks/deploy.yml", "-e", "maestro_deploy_strategy=stop-start")
+    assert "maestro pull, stop, clean, start: 6 instance(s) in 4 step(s)" in out, out[-4000:]
+    assert each(estate.states(), "running v1"), estate.states()
+    for name in estate.instances:
+        found = estate.container(name)
+        assert found["Id"] != ids[name] and found["Config"]["Labels"].get("maestro.managed") == "true"
+
+
 @pytest.fixture(scope="module")
 def secret(fleet, inventory, tmp_path_factory):
     yield from environment(fleet, inventory, tmp_path_factory.mktemp("secret"), "sc", offset=40)

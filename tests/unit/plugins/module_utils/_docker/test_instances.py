@@ -20,8 +20,8 @@ def container(*, managed=True, running=False, cid="0123456789abcdef"):
         (None, None, None),
         (None, container(), None),
         (container(), None, None),
-        (container(managed=False), None, "it has no maestro.managed=true label; it is left untouched"),
-        (container(managed=False, running=True), container(), "it has no maestro.managed=true label; it is left untouched"),
+        (container(managed=False), None, "it has no maestro.managed=true label and maestro-ng did not create it for this instance; it is left untouched"),
+        (container(managed=False, running=True), container(), "it has no maestro.managed=true label and maestro-ng did not create it for this instance; it is left untouched"),
         (container(running=True), None, "it is running; rename parks stopped containers only"),
         (container(running=True), container(), "it is running; rename parks stopped containers only"),
         (container(), container(cid="fedcba9876543210ff"), "the name web-1.parked is taken by container fedcba987654; remove that container first"),
@@ -39,7 +39,7 @@ def test_rename_refusal(source, target, refusal):
 
 def test_rename_refusal_without_labels():
     bare = {"Id": "0123456789abcdef", "Config": {"Labels": None}, "State": {"Running": False}}
-    assert _instances.rename_refusal(bare, "x", None) == "it has no maestro.managed=true label; it is left untouched"
+    assert _instances.rename_refusal(bare, "x", None) == "it has no maestro.managed=true label and maestro-ng did not create it for this instance; it is left untouched"
 
 
 def test_an_older_release_is_archived_under_its_release_id():
@@ -65,3 +65,32 @@ def test_releases_beyond_the_number_kept_are_removed_oldest_first():
     assert _instances.releases_to_remove("web-1", listed, 3, ".parked") == ["web-1.cabc", "web-1.r1"]
     assert _instances.releases_to_remove("web-1", listed, 1, ".parked") == ["web-1.cabc", "web-1.r1", "web-1.r2", "web-1.r3"]
     assert _instances.releases_to_remove("web-1", listed, 9, ".parked") == []
+
+
+def maestro_ng_container(env_name="prod", instance="web-1", *, running=False):
+    """A container as maestro-ng 0.8.3 creates it: no label of ours, its environment and instance in its env."""
+    env = [f"MAESTRO_ENVIRONMENT_NAME={env_name}", "SERVICE_NAME=web", f"CONTAINER_NAME={instance}", "CONTAINER_HOST_ADDRESS=10.0.0.1", "PATH=/bin"]
+    return {"Id": "0123456789abcdef", "Config": {"Labels": {}, "Env": env}, "State": {"Running": running}}
+
+
+SPEC = {"name": "web-1", "environment": "prod", "service": "web"}
+
+
+@pytest.mark.parametrize(
+    ("found", "spec", "adopted"),
+    [
+        (maestro_ng_container(), SPEC, True),
+        (maestro_ng_container(), None, False),  # no instance to compare with: never adopted
+        (maestro_ng_container("staging"), SPEC, False),  # another environment's
+        (maestro_ng_container(instance="web-2"), SPEC, False),  # another instance's
+        (maestro_ng_container(), {**SPEC, "environment": ""}, False),
+        ({"Id": "0", "Config": {"Labels": None, "Env": None}, "State": {}}, SPEC, False),
+        ({"Id": "0", "Config": {"Env": ["MAESTRO_ENVIRONMENT_NAME=prod"]}, "State": {}}, SPEC, False),
+        ({"Id": "0", "Config": {"Env": ["MAESTRO_ENVIRONMENT_NAME=prod=x", "CONTAINER_NAME=web-1"]}, "State": {}}, SPEC, False),
+    ],
+    ids=["maestro-ng", "no-spec", "other-environment", "other-instance", "spec-without-environment", "no-env", "environment-only", "value-with-equals"],
+)
+def test_a_container_that_maestro_ng_created_for_this_instance_is_adopted(found, spec, adopted):
+    assert _instances.made_by_maestro_ng(found, spec) is adopted
+    refusal = _instances.rename_refusal(found, "web-1.parked", None, spec)
+    assert refusal == (None if adopted else _instances.NOT_OURS)
