@@ -152,21 +152,15 @@ def service_group(service: str) -> str:
 
 def published_registries(registries: dict) -> dict:
     """The registries as published: a password given with ``!vault`` stays encrypted (Ansible decrypts it where a play uses it)."""
-    out = {}
-    for name, cfg in registries.items():
-        password = cfg.get("password")
-        if isinstance(password, _config.Vaulted) and password.vaulttext:
-            out[name] = {**unvaulted(cfg), "password": EncryptedString(ciphertext=str(password.vaulttext))}
-        else:
-            out[name] = unvaulted(cfg)
-    return out
+    return {name: unvaulted(cfg) for name, cfg in registries.items()}
 
 
 def unvaulted(value):
-    """``value`` with the loader's :class:`Vaulted` strings made plain ``str`` (Ansible stores only its own types); ``value``
-    itself when it has none (not ``_data.plain``, which copies every value: the published specs of a large estate)."""
+    """``value`` as Ansible stores it: a value the ships file gives with ``!vault`` (the loader's :class:`Vaulted`) published
+    encrypted, as Ansible's own ``EncryptedString`` (decrypted where a play uses it, never shown by ``ansible-inventory``);
+    ``value`` itself when it has none (not ``_data.plain``, which copies every value: the published specs of a large estate)."""
     if isinstance(value, _config.Vaulted):
-        return str.__str__(value)
+        return EncryptedString(ciphertext=str(value.vaulttext)) if value.vaulttext else str.__str__(value)
     if isinstance(value, dict):
         items = {k: unvaulted(v) for k, v in value.items()}
         return items if any(items[k] is not v for k, v in value.items()) else value

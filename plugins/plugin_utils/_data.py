@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ansible.parsing.vault import EncryptedString
 from ansible.template import is_trusted_as_template
 
 
@@ -35,6 +36,8 @@ def plain(value):
         return int(value)
     if isinstance(value, float):
         return float(value)
+    if isinstance(value, EncryptedString):
+        return str(value)  # a !vault value the inventory published encrypted (an env value): decrypted here, for the module
     return value
 
 

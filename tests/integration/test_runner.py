@@ -118,5 +118,6 @@ def test_inventory_list_holds_no_registry_password(vault_stack):
     assert proc.returncode == 0, proc.stderr
     listed = json.loads(proc.stdout)
     assert stack["values"]["password"] not in proc.stdout
+    assert stack["values"]["secret"] not in proc.stdout  # the env value given with !vault, published encrypted too
     password = listed["_meta"]["hostvars"]["ship1"]["maestro_registries"]["fleet"]["password"]
     assert password["__ansible_vault"].startswith("$ANSIBLE_VAULT;1.1;AES256")

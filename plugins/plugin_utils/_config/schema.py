@@ -143,12 +143,21 @@ SSH_TUNNEL = Struct(
     ],
 )
 
+PASSWORD_IN_CLEAR = (
+    "the password is in clear text: whoever reads this file or the inventory (ansible-inventory --list) sees it; "
+    "encrypt it with ansible-vault encrypt_string and write it as !vault"
+)
+
 REGISTRY = Struct(
     "registry",
     [
         Field("registry", Str(), "Registry URL, e.g. https://registry.example.com. An http:// URL means an insecure registry.", required_at=ALWAYS),
         Field("username", Str(coerce=True), "User to log in as; without it the local Docker config's credentials are used."),
-        Field("password", Str(coerce=True, allow_empty=True, secret=True), "Password; may be encrypted with ansible-vault (!vault), and should be."),
+        Field(
+            "password",
+            Str(coerce=True, allow_empty=True, secret=True, in_clear=PASSWORD_IN_CLEAR),
+            "Password; may be encrypted with ansible-vault (!vault), and should be.",
+        ),
         Field("email", Str(allow_empty=True), "E-mail (obsolete in today's registries). Optional: maestro-ng crashed without it (KeyError)."),
         Field(
             "retry",

@@ -114,18 +114,22 @@ class Raw(Type):
 class Str(Type):
     """A string. ``coerce`` also accepts numbers (written as YAML numbers by mistake)."""
 
-    def __init__(self, doc="string", coerce=False, pattern=None, pattern_doc=None, allow_empty=False, *, secret=False):
+    def __init__(self, doc="string", coerce=False, pattern=None, pattern_doc=None, allow_empty=False, *, secret=False, in_clear=None):
+        """``in_clear``: a warning to give when a ``secret`` value is written in clear text (not ``!vault``)."""
         self.doc = doc
         self.coerce = coerce
         self.pattern = re.compile(pattern) if pattern else None
         self.pattern_doc = pattern_doc
         self.allow_empty = allow_empty
         self.secret = secret
+        self.in_clear = in_clear
 
     def parse(self, value, at):
         if isinstance(value, Vaulted) and not self.secret:
             at.error(VAULT_NOT_HERE)
             return INVALID
+        if self.in_clear and value and isinstance(value, (str, int, float)) and not isinstance(value, Vaulted):
+            at.warn(self.in_clear)
         if self.coerce and isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str):

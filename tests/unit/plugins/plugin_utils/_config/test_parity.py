@@ -108,3 +108,18 @@ def test_a_list_label_with_an_equals_sign_is_pointed_out(load, tmp_path):
         "maestro.yaml:13: services.web.instances.web-1.labels[1]: the label is named 'team=core' with an empty value, as maestro-ng made it;"
         " for a label team with the value 'core', write labels as a mapping"
     ]
+
+
+# --- a registry password in clear text: loads, with a warning to vault it -------------------------------------------
+
+
+def test_a_registry_password_in_clear_text_is_said_once_with_the_fix(load, tmp_path):
+    registries = "registries:\n  hub: {registry: https://r.example.com, username: ci, password: hunter2}\n  anon: {registry: https://q.example.com}\n"
+    config = load(registries + HEAD + "  web: {image: x, instances: {web-1: {ship: host1}}}\n")
+    assert config.registries["hub"]["password"] == "hunter2"
+    warnings = _warnings(config, tmp_path)
+    assert warnings == [
+        "maestro.yaml:2: registries.hub.password: the password is in clear text: whoever reads this file or the inventory "
+        "(ansible-inventory --list) sees it; encrypt it with ansible-vault encrypt_string and write it as !vault"
+    ]
+    assert "hunter2" not in " ".join(warnings)
