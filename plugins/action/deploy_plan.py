@@ -11,6 +11,7 @@ import secrets
 
 from ansible_collections.maestro.docker.plugins.modules.deploy_plan import ARGUMENT_SPEC
 from ansible_collections.maestro.docker.plugins.plugin_utils import _bluegreen
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.plan import natural
 from ansible_collections.maestro.docker.plugins.plugin_utils._engine import on_every_ship
 from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, play_ships
 
@@ -44,7 +45,7 @@ class ActionModule(ShipsAction):
         failed = {ship: outcome.get("msg") for ship, outcome in found.items() if outcome.get("failed")}
         if failed:
             msg = "; ".join(dict.fromkeys(map(str, failed.values())))
-            return ships.hide({**result, "failed": True, "changed": False, "failed_ships": sorted(failed), "msg": msg})
+            return ships.hide({**result, "failed": True, "changed": False, "failed_ships": sorted(failed, key=natural), "msg": msg})
         infos_by_ship = {ship: outcome.get("instances") or [] for ship, outcome in found.items()}
         held = _bluegreen.releases(read, infos_by_ship, args["proxy_frontends"], services, args["park_suffix"])
         result.update(releases=held, release_lines=_bluegreen.release_lines(held))

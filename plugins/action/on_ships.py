@@ -12,6 +12,7 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.maestro.docker.plugins.modules.on_ships import ARGUMENT_SPEC
 from ansible_collections.maestro.docker.plugins.plugin_utils import _bluegreen
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.plan import natural
 from ansible_collections.maestro.docker.plugins.plugin_utils._engine import on_every_ship
 from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, display, play_ships, ship_diffs
 
@@ -30,7 +31,7 @@ class ActionModule(ShipsAction):
             in_play &= set(args["only_ships"])
         take = args["take"]
         entries = {str(ship): ({arg: (entry or {}).get(key) for arg, key in take.items()} if take else entry) for ship, entry in args["ships"].items()}
-        wanted = {ship: own for ship, own in sorted(entries.items()) if ship in in_play and isinstance(own, dict) and any(own.values())}
+        wanted = {ship: own for ship, own in sorted(entries.items(), key=lambda item: natural(item[0])) if ship in in_play and isinstance(own, dict) and any(own.values())}
         check_mode, diff = bool(self._task.check_mode), bool(self._task.diff)
 
         for ship, own in wanted.items():

@@ -23,6 +23,8 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.plan import natural
+
 # What each action of a plan runs on a ship: the module, and its options from the command's options.
 STEP_MODULES = {
     "pull": "image_pull",
@@ -103,7 +105,7 @@ def run_steps(steps: list, play_ships: list, execute, *, options: dict, check_mo
         if failed_ships:
             break
     failures = {ship: str(done[-1]["ships"][ship].get("msg") or f"{done[-1]['action']} failed") for ship in failed_ships}
-    outcome = {"changed": bool(changed_ships), "steps": done, "failed_ships": failed_ships, "failures": failures, "changed_ships": sorted(changed_ships)}
+    outcome = {"changed": bool(changed_ships), "steps": done, "failed_ships": failed_ships, "failures": failures, "changed_ships": sorted(changed_ships, key=natural)}
     if failed_ships:
         last = done[-1]
         messages = list(failures.values())
@@ -121,7 +123,7 @@ def on_every_ship(action: str, ships: dict, execute) -> dict:
         return {ship: _guarded(execute, action, ship, names)}
     with ThreadPoolExecutor(max_workers=len(ships), thread_name_prefix="maestro-ship") as pool:
         futures = {ship: pool.submit(_guarded, execute, action, ship, names) for ship, names in ships.items()}
-        return {ship: future.result() for ship, future in sorted(futures.items())}
+        return {ship: future.result() for ship, future in sorted(futures.items(), key=lambda item: natural(item[0]))}
 
 
 def _guarded(execute, action: str, ship: str, names: list) -> dict:

@@ -45,6 +45,8 @@ before the next starts, as when the commands are run one by one.
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.errors import SelectionError
 
 COMMANDS = ("pull", "start", "stop", "kill", "restart", "clean", "status", "logs", "deptree")
@@ -74,11 +76,16 @@ def _graph(model):
     return getattr(model, "graph", model)
 
 
+def natural(name) -> list:
+    """A sort key that orders names as a person reads them: ship2 before ship10, web-9 before web-10."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", str(name))]
+
+
 def _by_ship(graph, names) -> dict:
     ships = {}
-    for name in sorted(names):
+    for name in sorted(names, key=natural):
         ships.setdefault(graph.ship_of[name], []).append(name)
-    return dict(sorted(ships.items()))
+    return dict(sorted(ships.items(), key=lambda item: natural(item[0])))
 
 
 def _chunks(per_ship: dict, size: int) -> list[dict]:
@@ -98,7 +105,7 @@ def select(model, command, *, things=None, with_dependencies=False, ignore_depen
         raise SelectionError("unknown command %r: one of %s" % (command, ", ".join(COMMANDS)))
     names = split_things(things)
     if not names and command == "status":
-        names = sorted(graph.members)
+        names = sorted(graph.members, key=natural)
     gather = bool(with_dependencies) or (not names and not ignore_dependencies)
     if command in UNORDERED:
         gather = bool(with_dependencies) and command == "status"
@@ -192,5 +199,5 @@ def sequence(model, commands, **options) -> dict:
         raise SelectionError("a sequence is one or more of %s, not %s" % (", ".join(SEQUENCE), ", ".join(wrong) or "nothing"))
     graph = _graph(model)
     plans = [plan(graph, name, **options) for name in names]
-    selected = sorted({name for one in plans for name in one["instances"]})
+    selected = sorted({name for one in plans for name in one["instances"]}, key=natural)
     return _result(graph, ", ".join(names), plans[0]["things"], selected, [step for one in plans for step in one["steps"]])

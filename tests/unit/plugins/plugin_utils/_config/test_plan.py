@@ -227,3 +227,14 @@ def test_sequence_passes_the_selection_to_every_command(stack):
 def test_sequence_refuses_what_cannot_follow_another(stack, commands, message):
     with pytest.raises(SelectionError, match=message):
         sequence(stack, commands)
+
+
+def test_ships_and_instances_come_in_the_order_a_person_reads_them(load):
+    """ship2 before ship10 and web-9 before web-10 (issue 16: the steps, the status table and the results sorted as text)."""
+    ships = "".join(f"  ship{n}: {{ip: 10.0.0.{n}}}\n" for n in (1, 2, 10, 11))
+    instances = ", ".join(f"web-{n}: {{ship: ship{(1, 2, 10, 11)[n % 4]}}}" for n in range(1, 13))
+    config = load(f"name: demo\nships:\n{ships}services:\n  web: {{image: x, instances: {{{instances}}}}}\n")
+    result = plan(config, "start")
+    assert list(result["steps"][0]["ships"]) == ["ship1", "ship2", "ship10", "ship11"]
+    assert result["steps"][0]["ships"]["ship11"] == ["web-3", "web-7", "web-11"]
+    assert list(result["ships"]) == ["ship1", "ship2", "ship10", "ship11"]
