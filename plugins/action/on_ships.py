@@ -13,7 +13,7 @@ from ansible.errors import AnsibleActionFail
 from ansible_collections.maestro.docker.plugins.modules.on_ships import ARGUMENT_SPEC
 from ansible_collections.maestro.docker.plugins.plugin_utils import _bluegreen
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.plan import natural
-from ansible_collections.maestro.docker.plugins.plugin_utils._engine import on_every_ship
+from ansible_collections.maestro.docker.plugins.plugin_utils._engine import on_every_ship, summarize_failures
 from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, display, play_ships, ship_diffs
 
 
@@ -58,10 +58,13 @@ class ActionModule(ShipsAction):
             "ships": results,
             "done_ships": [ship for ship in results if ship not in failed],
             "failed_ships": failed,
-            "failures": {ship: str(results[ship].get("msg") or f"{label} failed") for ship in failed},
+            "failures": {ship: summarize_failures({ship: results[ship]}) if results[ship].get("msg") else f"{label} failed" for ship in failed},
         }
         if failed:
-            outcome.update(failed=True, msg="; ".join(dict.fromkeys(outcome["failures"].values())))
+            outcome.update(failed=True, msg=summarize_failures(results))
+            if display.verbosity < 2:
+                # a failed step's result is printed whole: each ship's state, its message in failures (every instance's at -vv)
+                outcome["ships"] = {ship: {"changed": bool(r.get("changed")), "failed": bool(r.get("failed"))} for ship, r in results.items()}
         if diff:
             outcome["diff"] = ship_diffs([(label, results)])
         result.update(ships.hide(outcome))

@@ -20,6 +20,7 @@ barrier, the delays and the failure rules are unit-tested without a daemon.
 
 from __future__ import annotations
 
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -104,14 +105,44 @@ def run_steps(steps: list, play_ships: list, execute, *, options: dict, check_mo
         failed_ships = [ship for ship, result in results.items() if result.get("failed")]
         if failed_ships:
             break
-    failures = {ship: str(done[-1]["ships"][ship].get("msg") or f"{done[-1]['action']} failed") for ship in failed_ships}
+    last_results = done[-1]["ships"] if done else {}
+    failures = {ship: summarize_failures({ship: last_results[ship]}) if last_results[ship].get("msg") else f"{done[-1]['action']} failed" for ship in failed_ships}
     outcome = {"changed": bool(changed_ships), "steps": done, "failed_ships": failed_ships, "failures": failures, "changed_ships": sorted(changed_ships, key=natural)}
     if failed_ships:
         last = done[-1]
-        messages = list(failures.values())
         where = f"{last['action'].capitalize()}, step {len(done)}, failed on {', '.join(failed_ships)}"
-        outcome.update(failed=True, msg=f"{where}: " + "; ".join(dict.fromkeys(messages)))
+        outcome.update(failed=True, msg=f"{where}: " + summarize_failures(last["ships"]))
     return outcome
+
+
+# What differs between two failures of one cause: the instance, the ship, and the addresses built from them.
+_ADDRESS = re.compile(r"[a-z][a-z0-9+.-]*://\S+|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b|:\d{2,5}\b")
+
+
+def summarize_failures(results: dict) -> str:
+    """One message for a step's failures (``results``: ship -> its outcome), each cause said once, in full, for its first
+    instance, then the instances and ships that failed the same way: 30 instances failing one health check make one
+    line that names them all, not 30 sentences of 150 characters."""
+    groups: dict[str, list] = {}
+    for ship, outcome in results.items():
+        if not outcome.get("failed"):
+            continue
+        failed = [i for i in outcome.get("instances") or [] if isinstance(i, dict) and i.get("failed") and i.get("msg")]
+        items = [(str(i["msg"]), str(i.get("name") or ""), ship) for i in failed] or [(str(outcome.get("msg") or "failed"), "", ship)]
+        for msg, name, where in items:
+            shape = _ADDRESS.sub("<address>", msg)
+            for word in (name, where):
+                if word:
+                    shape = re.sub(rf"(?<![\w.-]){re.escape(word)}(?![\w-])", "<name>", shape)
+            groups.setdefault(shape, []).append((msg, name, where))
+    parts = []
+    for members in groups.values():
+        first, rest = members[0][0], members[1:]
+        if rest:
+            others = ", ".join(f"{name} on {ship}" if name else f"ship {ship}" for _msg, name, ship in rest)
+            first += f" (and the same for {others})"
+        parts.append(first)
+    return "; ".join(parts)
 
 
 def on_every_ship(action: str, ships: dict, execute) -> dict:

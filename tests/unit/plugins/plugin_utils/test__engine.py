@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from ansible_collections.maestro.docker.plugins.plugin_utils._engine import delay_of, run_steps, step_options
+from ansible_collections.maestro.docker.plugins.plugin_utils._engine import delay_of, run_steps, step_options, summarize_failures
 
 STEPS = [
     {"action": "stop", "ships": {"s1": ["web-1"], "s2": ["web-2"]}, "delay": None},
@@ -120,3 +120,42 @@ def test_pull_takes_each_image_once():
     assert step_options("pull", specs, {"registries": {"r": {}}}) == {"images": ["x:1", "y:2"], "pull": "always", "concurrency": None, "registries": {"r": {}}}
     with pytest.raises(ValueError, match="a plan step cannot be 'deptree'"):
         step_options("deptree", specs, {})
+
+
+def _check_failure(name: str, ship: str, ip: str, port: int) -> dict:
+    msg = f"Error passing the running lifecycle checks of instance {name} on ship {ship}: http check http://{ip}:{port}/health did not pass within 10s: HTTP 404"
+    return {"name": name, "failed": True, "msg": msg}
+
+
+def test_failures_of_one_cause_are_said_once_naming_every_instance_and_ship():
+    """Issue 16: 30 instances failing one health check made 30 sentences in one 4.8 kB line; now one sentence names them."""
+    results = {
+        ship: {
+            "failed": True,
+            "msg": "(the ship's own message: its instances' joined)",
+            "instances": [_check_failure(f"web-{s * 10 + i}", ship, f"10.0.0.{s}", 8080 + i) for i in range(10)],
+        }
+        for s, ship in enumerate(("ship1", "ship2", "ship10"), start=1)
+    }
+    results["ship3"] = {"changed": False, "instances": [{"name": "web-99"}]}  # did not fail
+    msg = summarize_failures(results)
+    first = "Error passing the running lifecycle checks of instance web-10 on ship ship1: http check http://10.0.0.1:8080/health did not pass within 10s: HTTP 404"
+    assert msg.startswith(first + " (and the same for web-11 on ship1, web-12 on ship1,")
+    assert msg.endswith("web-38 on ship10, web-39 on ship10)")
+    assert msg.count("Error") == 1 and len(msg) < 700, msg
+    assert "web-99" not in msg
+
+
+def test_failures_of_different_causes_are_each_said_and_a_ship_without_instances_by_its_own_message():
+    results = {
+        "ship1": {"failed": True, "instances": [_check_failure("web-1", "ship1", "10.0.0.1", 8080), {"name": "web-2", "failed": True, "msg": "Error pulling image x:v2 for instance web-2 on ship ship1: manifest unknown"}]},
+        "ship2": {"failed": True, "msg": "Error connecting to Docker daemon of ship ship2: timed out"},
+        "ship3": {"failed": True, "msg": "Error connecting to Docker daemon of ship ship3: timed out"},
+        "ship4": {"failed": True, "instances": [_check_failure("web-4", "ship4", "10.0.0.4", 8081)]},
+    }
+    assert summarize_failures(results) == (
+        "Error passing the running lifecycle checks of instance web-1 on ship ship1: http check http://10.0.0.1:8080/health did not pass"
+        " within 10s: HTTP 404 (and the same for web-4 on ship4); Error pulling image x:v2 for instance web-2 on ship ship1: manifest unknown;"
+        " Error connecting to Docker daemon of ship ship2: timed out (and the same for ship ship3)"
+    )
+    assert summarize_failures({"ship1": {"changed": True}}) == ""
