@@ -31,7 +31,8 @@ class ActionModule(ShipsAction):
             in_play &= set(args["only_ships"])
         take = args["take"]
         entries = {str(ship): ({arg: (entry or {}).get(key) for arg, key in take.items()} if take else entry) for ship, entry in args["ships"].items()}
-        wanted = {ship: own for ship, own in sorted(entries.items(), key=lambda item: natural(item[0])) if ship in in_play and isinstance(own, dict) and any(own.values())}
+        in_order = sorted(entries.items(), key=lambda item: natural(item[0]))
+        wanted = {ship: own for ship, own in in_order if ship in in_play and isinstance(own, dict) and any(own.values())}
         check_mode, diff = bool(self._task.check_mode), bool(self._task.diff)
 
         for ship, own in wanted.items():

@@ -105,13 +105,13 @@ def run_steps(steps: list, play_ships: list, execute, *, options: dict, check_mo
         failed_ships = [ship for ship, result in results.items() if result.get("failed")]
         if failed_ships:
             break
-    last_results = done[-1]["ships"] if done else {}
-    failures = {ship: summarize_failures({ship: last_results[ship]}) if last_results[ship].get("msg") else f"{done[-1]['action']} failed" for ship in failed_ships}
-    outcome = {"changed": bool(changed_ships), "steps": done, "failed_ships": failed_ships, "failures": failures, "changed_ships": sorted(changed_ships, key=natural)}
+    last = done[-1]["ships"] if done else {}
+    failures = {ship: summarize_failures({ship: last[ship]}) if last[ship].get("msg") else f"{done[-1]['action']} failed" for ship in failed_ships}
+    outcome = {"changed": bool(changed_ships), "steps": done, "failed_ships": failed_ships, "failures": failures}
+    outcome["changed_ships"] = sorted(changed_ships, key=natural)
     if failed_ships:
-        last = done[-1]
-        where = f"{last['action'].capitalize()}, step {len(done)}, failed on {', '.join(failed_ships)}"
-        outcome.update(failed=True, msg=f"{where}: " + summarize_failures(last["ships"]))
+        where = f"{done[-1]['action'].capitalize()}, step {len(done)}, failed on {', '.join(failed_ships)}"
+        outcome.update(failed=True, msg=f"{where}: " + summarize_failures(last))
     return outcome
 
 

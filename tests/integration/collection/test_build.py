@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.integration.estates import WEB, ships_written_out
+
 REPO = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
 
@@ -83,21 +85,6 @@ def test_built_tarball_installs_and_resolves_by_fqcn(installed):
         assert check.returncode == 0, f"maestro.docker.{playbook.stem}: {check.stdout}\n{check.stderr}"
 
 
-ESTATE = """\
-name: {env}
-ship_defaults: {{docker_port: 2375, timeout: 60}}
-ships:
-{ships}
-services:
-  web:
-    image: {image}
-    lifecycle:
-      running: [{{type: http, port: http, path: /health, max_wait: 8}}]
-    instances:
-{instances}
-"""
-
-
 @pytest.mark.fleet
 def test_a_user_deploys_from_the_installed_tarball_in_a_directory_of_their_own(installed, fleet, inventory):
     """Issue 16: outside the checkout, with Ansible's default configuration (forks 5, its own callback and inventory
@@ -109,14 +96,8 @@ def test_a_user_deploys_from_the_installed_tarball_in_a_directory_of_their_own(i
     ships = fleet.ships[:3]
     estate = tmp_path / "estate"
     (estate / "group_vars").mkdir(parents=True)
-    (estate / "prod.maestro.yaml").write_text(
-        ESTATE.format(
-            env=name,
-            ships="\n".join(f"  {ship.name}: {{ip: {ship.ip}}}" for ship in ships),
-            image=fleet.image("v1"),
-            instances="\n".join(f'      {name}-{ship.name}: {{ship: {ship.name}, ports: {{http: "8080:{port}"}}}}' for ship in ships),
-        )
-    )
+    instances = "\n".join(f'      {name}-{ship.name}: {{ship: {ship.name}, ports: {{http: "8080:{port}"}}}}' for ship in ships)
+    (estate / "prod.maestro.yaml").write_text(ships_written_out(ships) + WEB.format(env=name, image=fleet.image("v1"), instances=instances))
     (estate / "group_vars" / "all.yml").write_text(
         yaml.safe_dump(
             {

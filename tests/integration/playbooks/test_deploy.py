@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.fleet.load import Load
+from tests.integration.estates import EXTENDS_FLEET, WEB, ships_written_out
 
 pytestmark = pytest.mark.fleet
 
@@ -35,19 +36,7 @@ BIN = Path(sys.executable).parent
 TIMEOUT = 300
 RATE = 25
 
-SHIPS_FILE = """\
-__maestro:
-  schema: 2
-  extends: {fleet_ships}
-name: {env}
-services:
-  web:
-    image: {image}
-    lifecycle:
-      running: [{{type: http, port: http, path: /health, max_wait: 8}}]
-    instances:
-{instances}
-"""
+SHIPS_FILE = EXTENDS_FLEET + WEB
 
 
 def playbook_env(**extra: str) -> dict:
@@ -533,13 +522,13 @@ class MaestroNgEnv(Env):
 
     def write(self, image: str) -> Path:
         path = super().write(image)
-        fleet_ships = "\n".join(f"  {ship.name}: {{ip: {ship.ip}}}" for ship in self.ships)
-        head = f"__maestro:\n  schema: 2\nship_defaults: {{docker_port: 2375, timeout: 60}}\nships:\n{fleet_ships}\n"
-        path.write_text(head + path.read_text().split("\n", 3)[3])  # the file from its name: line on, after maestro-ng's head
+        path.write_text(ships_written_out(self.ships) + path.read_text().removeprefix(EXTENDS_FLEET.format(fleet_ships=self.fleet_ships)))
         return path
 
     def maestro_ng(self, *args: str) -> str:
-        proc = subprocess.run([str(MAESTRO_NG), "-f", str(self.file), *args], capture_output=True, text=True, env=dict(os.environ, COLUMNS="200"), timeout=TIMEOUT, check=False)
+        proc = subprocess.run(
+            [str(MAESTRO_NG), "-f", str(self.file), *args], capture_output=True, text=True, env=dict(os.environ, COLUMNS="200"), timeout=TIMEOUT, check=False
+        )
         assert proc.returncode == 0, f"maestro {args} failed (rc={proc.returncode}):\n{proc.stdout}{proc.stderr}"
         return proc.stdout
 

@@ -123,7 +123,9 @@ def test_pull_takes_each_image_once():
 
 
 def _check_failure(name: str, ship: str, ip: str, port: int) -> dict:
-    msg = f"Error passing the running lifecycle checks of instance {name} on ship {ship}: http check http://{ip}:{port}/health did not pass within 10s: HTTP 404"
+    msg = (
+        f"Error passing the running lifecycle checks of instance {name} on ship {ship}: http check http://{ip}:{port}/health did not pass within 10s: HTTP 404"
+    )
     return {"name": name, "failed": True, "msg": msg}
 
 
@@ -139,7 +141,9 @@ def test_failures_of_one_cause_are_said_once_naming_every_instance_and_ship():
     }
     results["ship3"] = {"changed": False, "instances": [{"name": "web-99"}]}  # did not fail
     msg = summarize_failures(results)
-    first = "Error passing the running lifecycle checks of instance web-10 on ship ship1: http check http://10.0.0.1:8080/health did not pass within 10s: HTTP 404"
+    first = (
+        "Error passing the running lifecycle checks of instance web-10 on ship ship1: http check http://10.0.0.1:8080/health did not pass within 10s: HTTP 404"
+    )
     assert msg.startswith(first + " (and the same for web-11 on ship1, web-12 on ship1,")
     assert msg.endswith("web-38 on ship10, web-39 on ship10)")
     assert msg.count("Error") == 1 and len(msg) < 700, msg
@@ -148,7 +152,13 @@ def test_failures_of_one_cause_are_said_once_naming_every_instance_and_ship():
 
 def test_failures_of_different_causes_are_each_said_and_a_ship_without_instances_by_its_own_message():
     results = {
-        "ship1": {"failed": True, "instances": [_check_failure("web-1", "ship1", "10.0.0.1", 8080), {"name": "web-2", "failed": True, "msg": "Error pulling image x:v2 for instance web-2 on ship ship1: manifest unknown"}]},
+        "ship1": {
+            "failed": True,
+            "instances": [
+                _check_failure("web-1", "ship1", "10.0.0.1", 8080),
+                {"name": "web-2", "failed": True, "msg": "Error pulling image x:v2 for instance web-2 on ship ship1: manifest unknown"},
+            ],
+        },
         "ship2": {"failed": True, "msg": "Error connecting to Docker daemon of ship ship2: timed out"},
         "ship3": {"failed": True, "msg": "Error connecting to Docker daemon of ship ship3: timed out"},
         "ship4": {"failed": True, "instances": [_check_failure("web-4", "ship4", "10.0.0.4", 8081)]},

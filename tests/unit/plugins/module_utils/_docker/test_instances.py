@@ -21,7 +21,11 @@ def container(*, managed=True, running=False, cid="0123456789abcdef"):
         (None, container(), None),
         (container(), None, None),
         (container(managed=False), None, "it has no maestro.managed=true label and maestro-ng did not create it for this instance; it is left untouched"),
-        (container(managed=False, running=True), container(), "it has no maestro.managed=true label and maestro-ng did not create it for this instance; it is left untouched"),
+        (
+            container(managed=False, running=True),
+            container(),
+            "it has no maestro.managed=true label and maestro-ng did not create it for this instance; it is left untouched",
+        ),
         (container(running=True), None, "it is running; rename parks stopped containers only"),
         (container(running=True), container(), "it is running; rename parks stopped containers only"),
         (container(), container(cid="fedcba9876543210ff"), "the name web-1.parked is taken by container fedcba987654; remove that container first"),
@@ -39,7 +43,10 @@ def test_rename_refusal(source, target, refusal):
 
 def test_rename_refusal_without_labels():
     bare = {"Id": "0123456789abcdef", "Config": {"Labels": None}, "State": {"Running": False}}
-    assert _instances.rename_refusal(bare, "x", None) == "it has no maestro.managed=true label and maestro-ng did not create it for this instance; it is left untouched"
+    assert (
+        _instances.rename_refusal(bare, "x", None)
+        == "it has no maestro.managed=true label and maestro-ng did not create it for this instance; it is left untouched"
+    )
 
 
 def test_an_older_release_is_archived_under_its_release_id():
