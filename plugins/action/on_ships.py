@@ -25,7 +25,7 @@ class ActionModule(ShipsAction):
     def work(self, task_vars: dict, result: dict, ships: ShipVars, args: dict) -> dict:
         module, options, label = args["module"], args["options"], args["label"] or args["module"]
         # every ship of the play, also one that failed: the undo of a failed step must reach the ships it acted on
-        in_play = set(play_ships(task_vars, failed_too=True))
+        in_play = set(play_ships(task_vars, failed_too=True)) | (set(map(str, args["ships"])) if args["outside_play"] else set())
         if args["only_ships"] is not None:
             in_play &= set(args["only_ships"])
         take = args["take"]
@@ -48,16 +48,24 @@ class ActionModule(ShipsAction):
 
         started = time.monotonic()
         results = on_every_ship(label, wanted, execute)
-        failed = [ship for ship, outcome in results.items() if outcome.get("failed")]
+        unreachable = [ship for ship, outcome in results.items() if outcome.get("failed") and outcome.get("unreachable")]
+        skipped = unreachable if args["unreachable"] == "skip" else []
+        failed = [ship for ship, outcome in results.items() if outcome.get("failed") and ship not in skipped]
         if results:
-            states = "; ".join(f"{ship}: {'FAILED' if ship in failed else ('changed' if r.get('changed') else 'ok')}" for ship, r in results.items())
+            states = "; ".join(
+                f"{ship}: {'SKIPPED' if ship in skipped else 'FAILED' if ship in failed else ('changed' if r.get('changed') else 'ok')}" for ship, r in results.items()
+            )
             display.display(f"  {label} ({time.monotonic() - started:.1f} s): {states}")
+        for ship in skipped:
+            result.setdefault("warnings", []).append(f"{label}: ship {ship} cannot be reached, skipped (unreachable=skip): {results[ship].get('msg')}")
         outcome = {
             "changed": any(r.get("changed") for r in results.values()),
             "ships": results,
-            "done_ships": [ship for ship in results if ship not in failed],
+            "done_ships": [ship for ship in results if ship not in failed and ship not in skipped],
             "failed_ships": failed,
-            "failures": {ship: str(results[ship].get("msg") or f"{label} failed") for ship in failed},
+            "unreachable_ships": unreachable,
+            "skipped_ships": skipped,
+            "failures": {ship: _failure(label, ship, results[ship], ship in unreachable) for ship in failed},
         }
         if failed:
             outcome.update(failed=True, msg="; ".join(dict.fromkeys(outcome["failures"].values())))
@@ -65,6 +73,11 @@ class ActionModule(ShipsAction):
             outcome["diff"] = ship_diffs([(label, results)])
         result.update(ships.hide(outcome))
         return result
+
+
+def _failure(label: str, ship: str, result: dict, unreachable: bool) -> str:
+    msg = str(result.get("msg") or f"{label} failed")
+    return f"{label}: ship {ship} cannot be reached: {msg}" if unreachable else msg
 
 
 def _resolve(item, ships: ShipVars, ship: str, colours: dict):
