@@ -53,7 +53,8 @@ class ActionModule(ShipsAction):
         failed = [ship for ship, outcome in results.items() if outcome.get("failed") and ship not in skipped]
         if results:
             states = "; ".join(
-                f"{ship}: {'SKIPPED' if ship in skipped else 'FAILED' if ship in failed else ('changed' if r.get('changed') else 'ok')}" for ship, r in results.items()
+                f"{ship}: {'SKIPPED' if ship in skipped else 'FAILED' if ship in failed else ('changed' if r.get('changed') else 'ok')}"
+                for ship, r in results.items()
             )
             display.display(f"  {label} ({time.monotonic() - started:.1f} s): {states}")
         for ship in skipped:

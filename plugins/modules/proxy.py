@@ -172,8 +172,9 @@ options:
   validate_only:
     description:
       - V(true) checks the configuration this task would apply with C(haproxy -c) in the running proxy container, and
-        changes nothing (the running configuration, the container). The first phase of a switch across several proxies
-        (the C(maestro.docker.deploy) role): every proxy checks its new configuration, and only then do they all reload.
+        changes nothing (the running configuration, the container). It is the first phase of a switch across several
+        proxies (the C(maestro.docker.deploy) role); every proxy checks its new configuration, and only then do they all
+        reload.
       - A proxy container that is missing or stopped cannot check it; RV(validated) is then V(false), and the
         configuration is checked when the container starts.
     type: bool

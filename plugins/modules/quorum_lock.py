@@ -53,7 +53,7 @@ options:
   token:
     description:
       - With O(state=present), the token to take the lock with (a new random one when not given); with O(state=absent),
-        the token the take returned (RV(lock.token)).
+        the token the take returned (the C(token) of RV(lock)).
     type: str
   force:
     description: With O(state=present), break a lock held by someone else on each ship; with O(state=absent), remove it whoever holds it.

@@ -544,7 +544,9 @@ def agreed_frontends(proxies: dict) -> list[dict]:
             colours.setdefault(name, {}).setdefault(frontend.get("colour") or "no colour", []).append(ship)
     split = {name: seen for name, seen in sorted(colours.items()) if len(seen) > 1}
     if split:
-        said = "; ".join(f"{name} is " + " but ".join(f"{colour} on {_ship_list(ships)}" for colour, ships in sorted(seen.items())) for name, seen in split.items())
+        said = "; ".join(
+            f"{name} is " + " but ".join(f"{colour} on {_ship_list(ships)}" for colour, ships in sorted(seen.items())) for name, seen in split.items()
+        )
         raise BlueGreenError(
             f"The proxies disagree on the live colour: {said}. Remove the odd ones (maestro.docker.proxy with state=absent: the "
             "next run makes them again with the others' frontends), or leave them out of maestro_proxy.hosts, and run again."

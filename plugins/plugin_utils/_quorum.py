@@ -60,7 +60,12 @@ def taken(name: str, results: dict, quorum: int) -> dict:
     unreachable = [ship for ship in ships if results[ship].get("failed") and results[ship].get("unreachable")]
     missed = [ship for ship in ships if ship not in held]
     reasons = list(dict.fromkeys(_reason(ship, results[ship]) for ship in missed))
-    outcome = {"ok": len(held) >= quorum, "held": held, "unreachable": unreachable, "refused": {s: str(results[s].get("msg")) for s in missed if s not in unreachable}}
+    outcome = {
+        "ok": len(held) >= quorum,
+        "held": held,
+        "unreachable": unreachable,
+        "refused": {s: str(results[s].get("msg")) for s in missed if s not in unreachable},
+    }
     if outcome["ok"]:
         outcome["warnings"] = (
             [f"Deploy lock {name} is held on {len(held)} of {len(ships)} ships ({_list(held)}), a quorum of {quorum}, without " + "; ".join(reasons)]
@@ -71,7 +76,9 @@ def taken(name: str, results: dict, quorum: int) -> dict:
         outcome["msg"] = reasons[0]
     else:
         back = f"; given back on {_list(held)}" if held else ""
-        outcome["msg"] = f"Deploy lock {name} taken on {len(held)} of {len(ships)} ships ({_list(held)}), fewer than the quorum of {quorum}{back}: " + "; ".join(reasons)
+        outcome["msg"] = (
+            f"Deploy lock {name} taken on {len(held)} of {len(ships)} ships ({_list(held)}), fewer than the quorum of {quorum}{back}: " + "; ".join(reasons)
+        )
     return outcome
 
 

@@ -174,7 +174,9 @@ def test_unreachable_skip_deploys_through_the_other_proxies_and_names_the_skippe
     ship3 = partial.ships[2]
     cut(ship3)
     try:
-        proc, during, after = under_load(partial, ["ship1", "ship2"], "playbooks/deploy.yml", "-e", "maestro_deploy_tag=v2", "-e", partial.with_proxy(unreachable="skip"))
+        proc, during, after = under_load(
+            partial, ["ship1", "ship2"], "playbooks/deploy.yml", "-e", "maestro_deploy_tag=v2", "-e", partial.with_proxy(unreachable="skip")
+        )
     finally:
         mend(ship3)
     assert proc.returncode == 0, proc.output[-8000:]
@@ -229,12 +231,14 @@ def test_a_proxy_lost_between_the_check_and_the_switch_puts_every_proxy_back(par
     assert each(partial.states(".parked"), "absent")
 
 
-def lock_play(env: ProxiesEnv, tmp_path, **lock_vars) -> tuple[object, dict]:
+def lock_play(env: ProxiesEnv, tmp_path, *, output: bool = False, **lock_vars):
+    """The quorum_lock task's result (and with ``output``, the playbook's process too)."""
     result_file = tmp_path / f"lock-{time.monotonic_ns()}.json"
     extra = {"lock_name": f"maestro-lock-{env.name}", "lock_ships": ["ship1", "ship2", "ship3"], "result_file": str(result_file), **lock_vars}
     proc = env.play(str(REPO / "tests/integration/playbooks/quorum_lock.yml"), "-e", json.dumps(extra))
     assert proc.returncode == 0, proc.output[-4000:]
-    return proc, json.loads(result_file.read_text())
+    found = json.loads(result_file.read_text())
+    return (proc, found) if output else found
 
 
 def lock_on(env: ProxiesEnv, ship: str):
@@ -246,17 +250,17 @@ def test_the_lock_holds_on_two_of_three_ships_when_one_is_lost_and_a_minority_gi
     ship3 = partial.ships[2]
     cut(ship3)
     try:
-        proc, taken = lock_play(partial, tmp_path)
+        proc, taken = lock_play(partial, tmp_path, output=True)
         assert not taken.get("failed"), taken
         assert taken["held_on"] == ["ship1", "ship2"] and taken["unreachable_ships"] == ["ship3"] and taken["quorum"] == 2
         assert "held on 2 of 3 ships (ship1, ship2), a quorum of 2, without ship ship3 cannot be reached" in flat(proc.output)
         token = taken["lock"]["token"]
         assert lock_on(partial, "ship1")["maestro.lock.token"] == lock_on(partial, "ship2")["maestro.lock.token"] == token
         # a second run is refused: it reaches no ship that it could take
-        _, second = lock_play(partial, tmp_path, lock_who="bob@elsewhere")
+        second = lock_play(partial, tmp_path, lock_who="bob@elsewhere")
         assert second["failed"] and "taken on 0 of 3 ships (none), fewer than the quorum of 2" in second["msg"], second
         assert "cannot be reached" in second["msg"] and "ship3" in second["msg"]
-        _, released = lock_play(partial, tmp_path, lock_state="absent", lock_token=token, lock_ships=["ship1", "ship2"])
+        released = lock_play(partial, tmp_path, lock_state="absent", lock_token=token, lock_ships=["ship1", "ship2"])
         assert not released.get("failed") and released["held_on"] == ["ship1", "ship2"], released
         assert lock_on(partial, "ship1") is None and lock_on(partial, "ship2") is None
 
@@ -264,13 +268,15 @@ def test_the_lock_holds_on_two_of_three_ships_when_one_is_lost_and_a_minority_gi
         hold = REPO / "tests/integration/playbooks/lock_hold.yml"
         held = partial.play(str(hold), "-e", json.dumps({"lock_name": f"maestro-lock-{partial.name}", "lock_host": "ship1"}))
         assert held.returncode == 0, held.output[-3000:]
-        _, minority = lock_play(partial, tmp_path)
+        minority = lock_play(partial, tmp_path)
         assert minority["failed"], minority
-        assert minority["msg"].startswith(f"Deploy lock maestro-lock-{partial.name} taken on 1 of 3 ships (ship2), fewer than the quorum of 2; given back on ship2: ")
+        assert minority["msg"].startswith(
+            f"Deploy lock maestro-lock-{partial.name} taken on 1 of 3 ships (ship2), fewer than the quorum of 2; given back on ship2: "
+        )
         assert f"Deploy lock maestro-lock-{partial.name} on ship ship1 is held by alice@elsewhere" in minority["msg"]
         assert "ship ship3 cannot be reached" in minority["msg"]
         assert lock_on(partial, "ship2") is None and lock_on(partial, "ship1")["maestro.lock.who"] == "alice@elsewhere"
     finally:
         mend(ship3)
-    _, broken = lock_play(partial, tmp_path, lock_state="absent", lock_force=True)
+    broken = lock_play(partial, tmp_path, lock_state="absent", lock_force=True)
     assert not broken.get("failed") and lock_on(partial, "ship1") is None, broken

@@ -404,7 +404,10 @@ def test_outcome_names_the_proxies_left_on_the_new_colour():
     said = bg.outcome("deploy", decision, parked=["ship1"], removed=[], restored=[], switched=False, proxies_left=["ship2"])
     assert said.startswith("The proxies on ship2 had switched to the new colour and could not be switched back")
     # once the traffic had moved everywhere, that is what counts
-    assert bg.outcome("deploy", decision, parked=[], removed=[], restored=[], switched=True, proxies_left=["ship2"]) == "The traffic had already moved to the new colour."
+    assert (
+        bg.outcome("deploy", decision, parked=[], removed=[], restored=[], switched=True, proxies_left=["ship2"])
+        == "The traffic had already moved to the new colour."
+    )
 
 
 def test_the_proxies_read_leave_out_those_skipped_and_need_one():
