@@ -132,6 +132,7 @@ def test_proxies_on_every_ship_switch_together_under_load_and_roll_back(every):
         assert after[ship].failures == 0 and set(after[ship].answers) == {"v2"}, (ship, after[ship])
     # two phases: every proxy checked its configuration, then all switched
     assert proc.output.index("  check the proxies (") < proc.output.index("  switch the proxies (")
+    print("\n" + "\n".join(line.strip() for line in proc.output.splitlines() if "  check the proxies (" in line or "  switch the proxies (" in line))
     assert "ship1: ok; ship2: ok; ship3: ok" in proc.output
     assert {ship.name: every.colour(ship.name) for ship in every.ships} == dict.fromkeys(["ship1", "ship2", "ship3"], "green")
     assert each(every.states("-green"), "running v2") and each(every.states(), "stopped v1")
