@@ -32,6 +32,8 @@ class ActionModule(ShipsAction):
                 specs_by_ship[ship] = ships.complete(mine)
                 ships.connection(ship)
         try:
+            # several proxies: the live colour is the one they all route to (a proxy added since has no frontend yet)
+            proxy_frontends = _bluegreen.agreed_frontends(_bluegreen.proxies_read(args["proxies"])) if args["proxies"] else args["proxy_frontends"]
             read = _bluegreen.candidates(specs_by_ship, sorted(services), args["frontends"], park_suffix=args["park_suffix"], **options)
         except _bluegreen.BlueGreenError as exc:
             return {**result, "failed": True, "changed": False, "msg": str(exc)}
@@ -47,7 +49,7 @@ class ActionModule(ShipsAction):
             msg = "; ".join(dict.fromkeys(map(str, failed.values())))
             return ships.hide({**result, "failed": True, "changed": False, "failed_ships": sorted(failed, key=natural), "msg": msg})
         infos_by_ship = {ship: outcome.get("instances") or [] for ship, outcome in found.items()}
-        held = _bluegreen.releases(read, infos_by_ship, args["proxy_frontends"], services, args["park_suffix"])
+        held = _bluegreen.releases(read, infos_by_ship, proxy_frontends, services, args["park_suffix"])
         result.update(releases=held, release_lines=_bluegreen.release_lines(held))
         if args["action"] == "releases":
             return ships.hide({**result, "changed": False, "plan": {}, "up_to_date": [], "missing": {}, "ships": {}, "frontends": [], "release": None})
@@ -56,7 +58,7 @@ class ActionModule(ShipsAction):
                 args["action"],
                 sorted(services),
                 specs_by_ship=specs_by_ship,
-                proxy_frontends=args["proxy_frontends"],
+                proxy_frontends=proxy_frontends,
                 infos_by_ship=infos_by_ship,
                 frontends_cfg=args["frontends"],
                 park_suffix=args["park_suffix"],
@@ -66,5 +68,6 @@ class ActionModule(ShipsAction):
             )
         except _bluegreen.BlueGreenError as exc:
             return {**result, "failed": True, "changed": False, "msg": str(exc)}
-        result.update(changed=False, **decision)
+        # what the proxies route to now, for the planned services: what an aborted switch puts back
+        result.update(changed=False, live_frontends=[f for f in proxy_frontends if f.get("name") in decision["plan"]], **decision)
         return ships.hide(result)

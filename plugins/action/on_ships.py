@@ -26,7 +26,7 @@ class ActionModule(ShipsAction):
     def work(self, task_vars: dict, result: dict, ships: ShipVars, args: dict) -> dict:
         module, options, label = args["module"], args["options"], args["label"] or args["module"]
         # every ship of the play, also one that failed: the undo of a failed step must reach the ships it acted on
-        in_play = set(play_ships(task_vars, failed_too=True))
+        in_play = set(play_ships(task_vars, failed_too=True)) | (set(map(str, args["ships"])) if args["outside_play"] else set())
         if args["only_ships"] is not None:
             in_play &= set(args["only_ships"])
         take = args["take"]
@@ -50,19 +50,29 @@ class ActionModule(ShipsAction):
 
         started = time.monotonic()
         results = on_every_ship(label, wanted, execute)
-        failed = [ship for ship, outcome in results.items() if outcome.get("failed")]
+        unreachable = [ship for ship, outcome in results.items() if outcome.get("failed") and outcome.get("unreachable")]
+        skipped = unreachable if args["unreachable"] == "skip" else []
+        failed = [ship for ship, outcome in results.items() if outcome.get("failed") and ship not in skipped]
         if results:
-            states = "; ".join(f"{ship}: {'FAILED' if ship in failed else ('changed' if r.get('changed') else 'ok')}" for ship, r in results.items())
+            states = "; ".join(
+                f"{ship}: {'SKIPPED' if ship in skipped else 'FAILED' if ship in failed else ('changed' if r.get('changed') else 'ok')}"
+                for ship, r in results.items()
+            )
             display.display(f"  {label} ({time.monotonic() - started:.1f} s): {states}")
+        for ship in skipped:
+            result.setdefault("warnings", []).append(f"{label}: ship {ship} cannot be reached, skipped (unreachable=skip): {results[ship].get('msg')}")
         outcome = {
             "changed": any(r.get("changed") for r in results.values()),
             "ships": results,
-            "done_ships": [ship for ship in results if ship not in failed],
+            "done_ships": [ship for ship in results if ship not in failed and ship not in skipped],
             "failed_ships": failed,
-            "failures": {ship: summarize_failures({ship: results[ship]}) if results[ship].get("msg") else f"{label} failed" for ship in failed},
+            "unreachable_ships": unreachable,
+            "skipped_ships": skipped,
+            "failures": {ship: _failure(label, ship, results[ship], ship in unreachable) for ship in failed},
         }
         if failed:
-            outcome.update(failed=True, msg=summarize_failures(results))
+            said = {ship: {"failed": True, "msg": outcome["failures"][ship]} if ship in unreachable else results[ship] for ship in failed}
+            outcome.update(failed=True, msg=summarize_failures(said))
             if display.verbosity < 2:
                 # a failed step's result is printed whole: each ship's state, its message in failures (every instance's at -vv)
                 outcome["ships"] = {ship: {"changed": bool(r.get("changed")), "failed": bool(r.get("failed"))} for ship, r in results.items()}
@@ -70,6 +80,13 @@ class ActionModule(ShipsAction):
             outcome["diff"] = ship_diffs([(label, results)])
         result.update(ships.hide(outcome))
         return result
+
+
+def _failure(label: str, ship: str, result: dict, unreachable: bool) -> str:
+    """A ship's failure: each cause once, naming the instances that failed the same way (or that the ship was not reached)."""
+    if not result.get("msg"):
+        return f"{label} failed"
+    return f"{label}: ship {ship} cannot be reached: {result['msg']}" if unreachable else summarize_failures({ship: result})
 
 
 def _resolve(item, ships: ShipVars, ship: str, colours: dict):

@@ -64,7 +64,7 @@ def bluegreen_stale(specs, infos):
     return _bluegreen.stale_services(list(specs or []), list(infos or []))
 
 
-def bluegreen_outcome(decision, action, *, parked=(), removed=(), restored=(), switched=False, park_suffix=".parked"):
+def bluegreen_outcome(decision, action, *, parked=(), removed=(), restored=(), switched=False, park_suffix=".parked", proxies_left=()):
     """The end of a failed deploy's message: where the traffic is, and per ship what the undo did and left."""
     return _bluegreen.outcome(
         str(action),
@@ -74,6 +74,7 @@ def bluegreen_outcome(decision, action, *, parked=(), removed=(), restored=(), s
         restored=list(restored or []),
         switched=bool(switched),
         park_suffix=str(park_suffix),
+        proxies_left=list(proxies_left or []),
     )
 
 

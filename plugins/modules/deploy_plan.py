@@ -39,6 +39,15 @@ options:
     type: list
     elements: dict
     default: []
+  proxies:
+    description:
+      - With several proxies, each one's frontends by ship (as M(maestro.docker.proxy_info) returns them), in place of
+        O(proxy_frontends). They must all route each service to the same colour, which is then the live one; the task
+        fails naming the service, the colours and their ships when they disagree. A proxy with no frontend yet (one just
+        added) is left out.
+    type: dict
+    default: {}
+    version_added: 0.2.0
   port_offset:
     description: Green slots publish their host ports shifted by this much.
     type: int
@@ -138,6 +147,7 @@ ARGUMENT_SPEC = {
     "services": {"type": "list", "elements": "str", "required": True},
     "frontends": {"type": "dict", "required": True},
     "proxy_frontends": {"type": "list", "elements": "dict", "default": []},
+    "proxies": {"type": "dict", "default": {}},
     "port_offset": {"type": "int", "default": 10000},
     "tag": {"type": "str"},
     "check_wait": {"type": "int", "default": 30},

@@ -24,7 +24,7 @@ options:
     description: The module whose code runs on each ship.
     type: str
     required: true
-    choices: [image_pull, instance, instance_check, instance_clean, instance_info, instance_logs, instance_rename]
+    choices: [image_pull, instance, instance_check, instance_clean, instance_info, instance_logs, instance_rename, proxy, proxy_info]
   ships:
     description: Per ship (an inventory host with C(maestro_docker)), the module's arguments of that ship, such as C(instances).
     type: dict
@@ -42,6 +42,22 @@ options:
         deploy acts only where the step it undoes was done). Default, every ship of O(ships).
     type: list
     elements: str
+  outside_play:
+    description:
+      - Act also on the ships of O(ships) that are not hosts of the play (C(--limit) left them out), as long as they are
+        hosts of the inventory with C(maestro_docker); for example the proxies and lock ships of the C(maestro.docker.deploy)
+        role, which may run on hosts that the play does not deploy to.
+    type: bool
+    default: false
+  unreachable:
+    description:
+      - What a ship that cannot be reached at all (its Docker daemon refuses the connection, does not answer, or the network
+        to it is down) does to the task. V(fail) fails the task, as any other failure, naming the ship.
+      - V(skip) leaves it out with a warning that names it; it is in RV(skipped_ships), not in RV(failed_ships). A ship
+        whose daemon answered with an error fails the task in either case.
+    type: str
+    choices: [fail, skip]
+    default: fail
   take:
     description:
       - "Take each ship's arguments from keys of its entry in O(ships), module argument to key, for example
@@ -100,6 +116,16 @@ failed_ships:
   returned: always
   type: list
   elements: str
+unreachable_ships:
+  description: The ships that could not be reached (failed, or skipped with O(unreachable=skip)).
+  returned: always
+  type: list
+  elements: str
+skipped_ships:
+  description: The ships left out with O(unreachable=skip) since they could not be reached.
+  returned: always
+  type: list
+  elements: str
 failures:
   description: Each failed ship's message, by ship.
   returned: always
@@ -113,8 +139,10 @@ ARGUMENT_SPEC = {
     "module": {
         "type": "str",
         "required": True,
-        "choices": ["image_pull", "instance", "instance_check", "instance_clean", "instance_info", "instance_logs", "instance_rename"],
+        "choices": ["image_pull", "instance", "instance_check", "instance_clean", "instance_info", "instance_logs", "instance_rename", "proxy", "proxy_info"],
     },
+    "outside_play": {"type": "bool", "default": False},
+    "unreachable": {"type": "str", "choices": ["fail", "skip"], "default": "fail"},
     "ships": {"type": "dict", "required": True},
     "options": {"type": "dict", "default": {}},
     "label": {"type": "str"},

@@ -169,6 +169,17 @@ options:
       - Applies to V(http) frontends.
     type: bool
     default: false
+  validate_only:
+    description:
+      - V(true) checks the configuration this task would apply with C(haproxy -c) in the running proxy container, and
+        changes nothing (the running configuration, the container). It is the first phase of a switch across several
+        proxies (the C(maestro.docker.deploy) role); every proxy checks its new configuration, and only then do they all
+        reload.
+      - A proxy container that is missing or stopped cannot check it; RV(validated) is then V(false), and the
+        configuration is checked when the container starts.
+    type: bool
+    default: false
+    version_added: 0.2.0
   registries:
     description:
       - 'Registry credentials in maestro format, used to pull O(image): C({name: {registry, username, password, email, retry}}).'
@@ -275,6 +286,16 @@ drain_seconds:
   description: Seconds from the reload signal until the previous worker exited (or the timeout); null without a reload.
   returned: success
   type: float
+validated:
+  description: With O(validate_only=true), whether C(haproxy -c) checked the new configuration in the running container.
+  returned: success and O(validate_only=true)
+  type: bool
+  version_added: 0.2.0
+would_change:
+  description: With O(validate_only=true), whether the task without it would change the proxy (create, start or reload it).
+  returned: success and O(validate_only=true)
+  type: bool
+  version_added: 0.2.0
 actions:
   description: What was done (or would be, in check mode), in order, for example V(created), V(started), V(reloaded).
   returned: success

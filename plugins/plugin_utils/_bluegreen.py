@@ -518,6 +518,42 @@ def _short(digest: str | None) -> str | None:
 # --- after a failure: what the undo did on each ship, said as it is --------------------------------------
 
 
+def proxies_read(results: dict) -> dict:
+    """ship -> frontends, of each proxy that ``proxy_info`` read (``results``: ship -> its result; a proxy skipped since it
+    could not be reached is a failed result). None read is a BlueGreenError: the live colour is then unknown."""
+    read = {str(ship): result.get("frontends") or [] for ship, result in (results or {}).items() if not result.get("failed")}
+    if results and not read:
+        raise BlueGreenError(f"no proxy could be read ({_ship_list(map(str, results))}): the live colour is unknown")
+    return read
+
+
+def agreed_frontends(proxies: dict) -> list[dict]:
+    """The frontends of several proxies that route alike (``proxies``: ship -> the frontends read there, as
+    ``proxy_info`` returns them), for the decision of a deploy; a proxy with none yet (one just added) is left out.
+
+    Every proxy must route each service to the same colour: two that disagree (a run stopped between their reloads, a
+    frontend changed by hand on one) leave no live colour to deploy against, and a BlueGreenError names the service,
+    and per colour the ships. Frontends of the same name otherwise come from the first ship, by name, that has one.
+    """
+    by_name: dict[str, dict] = {}
+    colours: dict[str, dict] = {}
+    for ship in sorted(proxies):
+        for frontend in proxies[ship] or []:
+            name = str(frontend.get("name"))
+            by_name.setdefault(name, frontend)
+            colours.setdefault(name, {}).setdefault(frontend.get("colour") or "no colour", []).append(ship)
+    split = {name: seen for name, seen in sorted(colours.items()) if len(seen) > 1}
+    if split:
+        said = "; ".join(
+            f"{name} is " + " but ".join(f"{colour} on {_ship_list(ships)}" for colour, ships in sorted(seen.items())) for name, seen in split.items()
+        )
+        raise BlueGreenError(
+            f"The proxies disagree on the live colour: {said}. Remove the odd ones (maestro.docker.proxy with state=absent: the "
+            "next run makes them again with the others' frontends), or leave them out of maestro_proxy.hosts, and run again."
+        )
+    return [by_name[name] for name in sorted(by_name)]
+
+
 def _names(items, suffix: str = "") -> str:
     return ", ".join(colour_name(str(i["instance"]), str(i["colour"])) + suffix for i in items or [])
 
@@ -526,7 +562,7 @@ def _ship_list(ships) -> str:
     return ", ".join(sorted(ships))
 
 
-def outcome(action: str, decision: dict, *, parked, removed, restored, switched: bool, park_suffix: str = ".parked") -> str:
+def outcome(action: str, decision: dict, *, parked, removed, restored, switched: bool, park_suffix: str = ".parked", proxies_left=()) -> str:
     """The last sentences of a failed blue/green deploy's (or rollback's) message: where the traffic is, and per ship
     what the undo did and what it left.
 
@@ -534,8 +570,14 @@ def outcome(action: str, decision: dict, *, parked, removed, restored, switched:
     where it parked the older colour first; a rollback's: where its start step ran); ``removed``: where the undo
     took the new colour away again (a rollback: stopped it); ``restored``: where it put the parked colour back. A ship
     the undo could not reach keeps what it had: the next deploy or rollback puts the parked colour back first
-    (:func:`decide`'s ``restore``).
+    (:func:`decide`'s ``restore``). ``proxies_left``: the proxy ships that had switched to the new colour (the switch
+    failed on another) and that the undo could not switch back; the new colour is then left running.
     """
+    if proxies_left and not switched:
+        return (
+            f"The proxies on {_ship_list(proxies_left)} had switched to the new colour and could not be switched back; the others route to "
+            "the live one. The new colour is left running on every ship: run the deploy or a rollback again once they are reachable."
+        )
     plan = decision.get("plan") or {}
     ships = decision.get("ships") or {}
     if switched:

@@ -35,7 +35,9 @@ try:
     import docker
     from docker.errors import APIError, DockerException, ImageNotFound, NotFound
     from docker.tls import TLSConfig
+    from requests.exceptions import ConnectionError as RequestsConnectionError
     from requests.exceptions import RequestException
+    from requests.exceptions import Timeout as RequestsTimeout
     from requests.utils import get_environ_proxies
 except ImportError:  # pragma: no cover - reported by missing_required_lib
     DOCKER_IMPORT_ERROR = traceback.format_exc()
@@ -103,6 +105,8 @@ class DockerFailure(Exception):
     def __init__(self, doing: str, obj: str | None, ship: str, cause: object, tb: str | None = None):
         self.doing, self.obj, self.ship, self.cause = doing, obj, ship, str(cause)
         self.tb = tb
+        # set by ``unreachable()`` once raised from the SDK's exception: the daemon could not be reached at all
+        self.unreachable = False
         what = f"{doing} {obj}" if obj else doing
         super().__init__(f"Error {what} on ship {ship}: {_cause_text(cause)}")
 
@@ -119,6 +123,22 @@ class BatchFailure(DockerFailure):
 
     def __str__(self) -> str:
         return self.args[0]
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it was raised from) says the daemon could not be reached: a connection refused, a
+    network unreachable, a timeout. A ship lost from the network, as opposed to a daemon that answered with an error."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if getattr(exc, "unreachable", False):
+            return True
+        if not DOCKER_IMPORT_ERROR and isinstance(exc, (RequestsConnectionError, RequestsTimeout)):
+            return True
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _cause_text(cause: object) -> str:

@@ -127,7 +127,9 @@ class Proxy:
             "warnings": _drift_warnings(container, p) if container else [],
             "diff": {"before": before_text or "", "after": text},
         }
-        if container is None:
+        if p.get("validate_only"):
+            self._validate_only(result, container, before_text, text)
+        elif container is None:
             self._create(result, text)
         elif not _running(container):
             self._start_stopped(result, container, before_text, text)
@@ -211,16 +213,33 @@ class Proxy:
         alerts = [line for line in lines if "[ALERT]" in line]
         return " | ".join((alerts or lines)[-8:]) or "(no output)"
 
-    def _reload(self, result: dict, container: dict, before_text: str | None, text: str) -> None:
-        self._act(result, "reloaded")
-        result["reloaded"] = True
-        if self.check_mode:
-            return
+    def _validate(self, text: str) -> None:
+        """``haproxy -c`` on ``text``, written beside the running configuration (which stays as it is)."""
         self.client.write_file(self.name, CANDIDATE_PATH, text)
         code, output = self.client.exec_run(self.name, ["haproxy", "-c", "-f", CANDIDATE_PATH])
         if code != 0:
             cause = f"haproxy -c failed (exit {code}): {_haproxy.check_messages(output)}; the running configuration is left unchanged"
             raise DockerFailure("checking the new configuration of proxy container", self.name, self.client.ship, cause)
+
+    def _validate_only(self, result: dict, container: dict | None, before_text: str | None, text: str) -> None:
+        """The first phase of a switch across several proxies: check the configuration a reload would apply, change
+        nothing. Only a running proxy can check it (``haproxy -c`` runs in its container); one that is missing or
+        stopped checks it when it starts, in the second phase."""
+        result["diff"]["after"] = before_text or ""
+        result["would_change"] = container is None or not _running(container) or before_text != text
+        result["validated"] = False
+        if container is None or not _running(container) or before_text == text:
+            return
+        if not self.check_mode:
+            self._validate(text)
+            result["validated"] = True
+
+    def _reload(self, result: dict, container: dict, before_text: str | None, text: str) -> None:
+        self._act(result, "reloaded")
+        result["reloaded"] = True
+        if self.check_mode:
+            return
+        self._validate(text)
         master = container["State"]["Pid"]
         old = {proc["pid"] for proc in self.client.processes(self.name)} - {master}
         self.client.write_file(self.name, CONFIG_PATH, text)

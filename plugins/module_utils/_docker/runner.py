@@ -19,7 +19,7 @@ from ansible_collections.maestro.docker.plugins.module_utils._docker import hapr
 from ansible_collections.maestro.docker.plugins.module_utils._docker import lock as _lock
 from ansible_collections.maestro.docker.plugins.module_utils._docker import proxy as _proxy
 from ansible_collections.maestro.docker.plugins.module_utils._docker import spec as _spec
-from ansible_collections.maestro.docker.plugins.module_utils._docker.client import CONNECTION_KEYS, DockerFailure, ShipClient, new_module
+from ansible_collections.maestro.docker.plugins.module_utils._docker.client import CONNECTION_KEYS, DockerFailure, ShipClient, new_module, unreachable
 from ansible_collections.maestro.docker.plugins.module_utils._docker.instances import PULL, RECREATE, STATES, InstanceBatch
 from ansible_collections.maestro.docker.plugins.module_utils._docker.lifecycle import STATES as CHECK_STATES
 from ansible_collections.maestro.docker.plugins.module_utils._docker.registry import pull_images, registry_passwords
@@ -86,6 +86,7 @@ ARGUMENT_SPECS: dict[str, dict] = {
         "purge": {"type": "bool", "default": False},
         "drain_timeout": {"type": "int", "default": 30},
         "keepalive": {"type": "bool", "default": False},
+        "validate_only": {"type": "bool", "default": False},
         **REGISTRIES_ARG,
     },
     "proxy_info": {"name": {"type": "str", "default": "maestro-proxy"}},
@@ -196,7 +197,10 @@ def execute(name: str, params: dict, *, check_mode: bool, diff: bool, own_proces
     except DockerFailure as exc:
         partial = shape(name, getattr(exc, "results", None) or {}, diff) if getattr(exc, "results", None) else {}
         secrets = secrets_of(params)
-        return {**partial, "failed": True, "msg": _spec.mask_value(str(exc), secrets), "exception": _spec.mask_value(exc.tb, secrets)}
+        failed = {**partial, "failed": True, "msg": _spec.mask_value(str(exc), secrets), "exception": _spec.mask_value(exc.tb, secrets)}
+        if unreachable(exc):
+            failed["unreachable"] = True  # the ship was not reached at all (on_ships may skip it, a quorum count it out)
+        return failed
     except _spec.SpecError as exc:
         return {"failed": True, "changed": False, "msg": f"Error reading instance specs: {exc}"}
     finally:

@@ -362,3 +362,56 @@ def test_a_rollback_to_a_named_release_swaps_it_in_refuses_the_live_colour_and_n
     assert decide("rollback", proxy=proxy, infos=gone, tag=None)["refusal"] == (
         "Nothing to roll back to on ship ship2: web-2 no longer exists (a later deploy removed the older colour)"
     )
+
+
+# --- several proxies (issue 15) ----------------------------------------------------------------------------------
+
+
+def proxy_frontend(name="web", colour="blue", port=8000):
+    return {"name": name, "port": port, "colour": colour, "backends": [{"name": f"{name}-1", "address": "10.0.0.11", "port": 8080}]}
+
+
+def test_proxies_that_agree_give_their_frontends_once():
+    proxies = {ship: [proxy_frontend("web", "green"), proxy_frontend("api", "blue", 8001)] for ship in ("ship2", "ship1", "ship3")}
+    assert bg.agreed_frontends(proxies) == [proxy_frontend("api", "blue", 8001), proxy_frontend("web", "green")]
+
+
+def test_a_proxy_with_no_frontend_yet_is_left_out_of_the_agreement():
+    assert bg.agreed_frontends({"ship1": [proxy_frontend("web", "green")], "ship2": [], "ship3": None}) == [proxy_frontend("web", "green")]
+    assert bg.agreed_frontends({"ship1": [], "ship2": []}) == []
+
+
+def test_a_frontend_only_some_proxies_have_counts_where_it_is():
+    proxies = {"ship1": [proxy_frontend("web", "green"), proxy_frontend("api", "blue", 8001)], "ship2": [proxy_frontend("web", "green")]}
+    assert [f["name"] for f in bg.agreed_frontends(proxies)] == ["api", "web"]
+
+
+def test_proxies_that_disagree_name_the_service_the_colours_and_the_ships():
+    proxies = {
+        "ship1": [proxy_frontend("web", "green"), proxy_frontend("api", "blue", 8001)],
+        "ship2": [proxy_frontend("web", "blue"), proxy_frontend("api", "blue", 8001)],
+        "ship3": [proxy_frontend("web", "green"), proxy_frontend("api", None, 8001)],
+    }
+    with pytest.raises(bg.BlueGreenError) as found:
+        bg.agreed_frontends(proxies)
+    assert str(found.value).startswith(
+        "The proxies disagree on the live colour: api is blue on ship1, ship2 but no colour on ship3; web is blue on ship2 but green on ship1, ship3. "
+    )
+
+
+def test_outcome_names_the_proxies_left_on_the_new_colour():
+    decision = {"plan": {"web": {"live": "blue", "new": "green"}}, "ships": {"ship1": {}, "ship2": {}}}
+    said = bg.outcome("deploy", decision, parked=["ship1"], removed=[], restored=[], switched=False, proxies_left=["ship2"])
+    assert said.startswith("The proxies on ship2 had switched to the new colour and could not be switched back")
+    # once the traffic had moved everywhere, that is what counts
+    assert (
+        bg.outcome("deploy", decision, parked=[], removed=[], restored=[], switched=True, proxies_left=["ship2"])
+        == "The traffic had already moved to the new colour."
+    )
+
+
+def test_the_proxies_read_leave_out_those_skipped_and_need_one():
+    results = {"ship1": {"frontends": [proxy_frontend()]}, "ship2": {"failed": True, "unreachable": True, "msg": "x"}, "ship3": {"frontends": []}}
+    assert bg.proxies_read(results) == {"ship1": [proxy_frontend()], "ship3": []}
+    with pytest.raises(bg.BlueGreenError, match=r"no proxy could be read \(ship1, ship2\): the live colour is unknown"):
+        bg.proxies_read({"ship2": {"failed": True}, "ship1": {"failed": True}})

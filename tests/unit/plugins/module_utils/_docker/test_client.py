@@ -52,3 +52,24 @@ def test_auto_and_versions_below_the_least_one_are_negotiated():
     assert not _docker.negotiates("1.30")
     assert not _docker.negotiates("1.41")
     assert not _docker.negotiates("1.100")
+
+
+def _raised_from(cause: BaseException) -> _docker.DockerFailure:
+    try:
+        try:
+            raise cause
+        except Exception as exc:
+            raise _docker.DockerFailure("inspecting container", "web", "ship3", exc) from exc
+    except _docker.DockerFailure as failure:
+        return failure
+
+
+def test_a_ship_not_reached_at_all_is_told_apart_from_a_daemon_that_answered():
+    import requests  # noqa: PLC0415 - the SDK's transport
+
+    assert _docker.unreachable(_raised_from(requests.exceptions.ConnectionError("No route to host")))
+    assert _docker.unreachable(_raised_from(requests.exceptions.ReadTimeout("Read timed out")))
+    assert _docker.unreachable(_raised_from(ConnectionRefusedError(111, "Connection refused")))
+    # the daemon answered: an API error, or a cause given as text only
+    assert not _docker.unreachable(_raised_from(_docker.APIError("409 Conflict")))
+    assert not _docker.unreachable(_docker.DockerFailure("reloading proxy container", "p", "ship1", "HAProxy did not start a worker"))
