@@ -57,7 +57,11 @@ TLS_API_PORT = 2376
 REGISTRY_PORT = 5000
 SHIP_START_TIMEOUT = 90
 DEMO_REPOSITORY = "demo/web"
-DEMO_TAGS = ("v1", "v2", "broken")
+DEMO_TAGS = ("v1", "v2", "broken", "flaky", "slow")
+# demo/web:flaky answers 500 to this share (percent) of the requests for / unless FLAKY_PERCENT says otherwise;
+# demo/web:slow answers / after this many milliseconds unless SLOW_MS says otherwise. Both answer /health at once.
+FLAKY_PERCENT = 20
+SLOW_MS = 300
 PROXY_REPOSITORY = "proxy/haproxy"
 PROXY_TAG = "2.6"
 # Extra fleets beside a main one (Fleet.extra): their prefixes' last letter, per slot, and where their subnets start.
@@ -771,11 +775,35 @@ wait $pid
 """
 
 
+# The CGI script that answers / in demo/web:flaky and :slow (busybox httpd runs cgi-bin/index.cgi for a directory
+# without an index.html). Its environment is the container's: FLAKY_PERCENT and SLOW_MS reach it.
+FLAKY_CGI = r"""#!/bin/sh
+# demo/web:flaky: 500 to FLAKY_PERCENT percent of the requests (default @PERCENT@), drawn at random per request.
+percent=${FLAKY_PERCENT:-@PERCENT@}
+case "$percent" in ''|*[!0-9]*) percent=@PERCENT@ ;; esac
+draw=$(od -An -N2 -tu2 /dev/urandom)
+if [ $(( draw % 100 )) -lt "$percent" ]; then
+    printf 'Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\nerror @TAG@\n'
+else
+    printf 'Content-Type: text/plain\r\n\r\n@TAG@\n'
+fi
+"""
+SLOW_CGI = r"""#!/bin/sh
+# demo/web:slow: answers after SLOW_MS milliseconds (default @MS@).
+ms=${SLOW_MS:-@MS@}
+case "$ms" in ''|*[!0-9]*) ms=@MS@ ;; esac
+usleep $(( ms * 1000 ))
+printf 'Content-Type: text/plain\r\n\r\n@TAG@\n'
+"""
+
+
 def demo_web_context(tag: str) -> io.BytesIO:
     """The build context of demo/web:<tag>, as a tarball: busybox, a start script and the pages.
 
     ``/`` answers the version (``v1``); ``/health`` answers ``ok`` (absent in ``broken``, so
-    its health endpoint answers 404 while ``/`` still serves).
+    its health endpoint answers 404 while ``/`` still serves). In ``flaky``, ``/`` answers 500 to
+    FLAKY_PERCENT percent of the requests (default 20), and in ``slow`` it answers after SLOW_MS
+    milliseconds (default 300), both through a CGI script; their ``/health`` answers at once.
     """
     healthy = tag != "broken"
     dockerfile = "\n".join(
@@ -791,7 +819,12 @@ def demo_web_context(tag: str) -> io.BytesIO:
             'CMD ["/bin/sh", "/start.sh"]',
         ]
     )
-    files = {"Dockerfile": (dockerfile.encode(), 0o644), "start.sh": (START_SH.encode(), 0o755), "www/index.html": (f"{tag}\n".encode(), 0o644)}
+    files = {"Dockerfile": (dockerfile.encode(), 0o644), "start.sh": (START_SH.encode(), 0o755)}
+    cgi = {"flaky": FLAKY_CGI.replace("@PERCENT@", str(FLAKY_PERCENT)), "slow": SLOW_CGI.replace("@MS@", str(SLOW_MS))}.get(tag)
+    if cgi:
+        files["www/cgi-bin/index.cgi"] = (cgi.replace("@TAG@", tag).encode(), 0o755)
+    else:
+        files["www/index.html"] = (f"{tag}\n".encode(), 0o644)
     if healthy:
         files["www/health"] = (f"ok {tag}\n".encode(), 0o644)
     return _tarball(files, {"busybox": shutil.which("busybox") or "/usr/bin/busybox"})
