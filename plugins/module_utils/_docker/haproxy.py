@@ -194,3 +194,63 @@ def check_messages(output: str) -> str:
     """HAProxy's ``-c`` output without its [NOTICE] banner lines, on one line."""
     lines = [line.strip() for line in output.splitlines() if line.strip() and "[NOTICE]" not in line]
     return " | ".join(lines) or output.strip() or "(no output)"
+
+
+# ---- statistics ----------------------------------------------------------------------------------
+# HAProxy's statistics as CSV (``show stat`` on the runtime API, ``<stats uri>;csv`` over HTTP): a header line
+# ``# pxname,svname,...`` then one line per frontend, backend and server (management guide, section 9.1 "CSV
+# format"). Fields are read by their header names, never by position, as the guide asks.
+SERVER_TYPE = 2  # the ``type`` field: 0 frontend, 1 backend, 2 server, 3 listener
+TEXT_FIELDS = ("pxname", "svname", "status", "mode", "check_status", "addr", "cookie", "algo")
+TEXT_FIELDS += ("check_desc", "agent_desc", "agent_status", "last_chk", "last_agt")
+
+
+class StatsError(ValueError):
+    """Text that is not HAProxy's statistics CSV; the message says what was wrong with it."""
+
+
+def parse_stats(text: str) -> list[dict]:
+    """Every line of HAProxy's statistics CSV as a dict by field name; numbers as int, empty fields as None."""
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    if not lines or not lines[0].startswith("# pxname,svname"):
+        head = lines[0][:60] if lines else "(nothing)"
+        raise StatsError(f"not HAProxy's statistics CSV: it starts with {head!r}, not '# pxname,svname'")
+    header = [name.strip() for name in lines[0][2:].split(",")]
+    rows = []
+    for number, line in enumerate(lines[1:], start=2):
+        values = line.split(",")
+        if len(values) < 2:
+            raise StatsError(f"line {number} of the statistics CSV has {len(values)} field(s): {line[:60]!r}")
+        row = {}
+        for name, value in zip(header, values, strict=False):  # a line may end early
+            if not name or name == "-":
+                continue
+            row[name] = _stat_value(name, value)
+        rows.append(row)
+    return rows
+
+
+def _stat_value(name: str, value: str):
+    if value == "":
+        return None
+    if name in TEXT_FIELDS:
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        return value
+
+
+def server_rows(rows: list[dict], frontends: list[dict]) -> list[dict]:
+    """The statistics of the servers of these (stored) frontends, each with its ``frontend`` and ``colour``.
+
+    A server's colour is its backend's ``colour``, else its frontend's. Rows of other proxies and servers (and of
+    frontends and backends as a whole) are left out.
+    """
+    colours = {(f["name"], b["name"]): b.get("colour") or f.get("colour") for f in frontends for b in f["backends"]}
+    found = []
+    for row in rows:
+        key = (row.get("pxname"), row.get("svname"))
+        if row.get("type") == SERVER_TYPE and key in colours:
+            found.append({"frontend": key[0], "server": key[1], "colour": colours[key], **{k: v for k, v in row.items() if k not in ("pxname", "svname")}})
+    return found
