@@ -154,17 +154,17 @@ options:
         default: roundrobin
       weights:
         description:
-          - HAProxy weights per colour, C({colour: weight}) with weights from V(0) (no traffic) to V(256), for example
+          - "HAProxy weights per colour, C({colour: weight}) with weights from V(0) (no traffic) to V(256), for example
             C({green: 10, blue: 90}): each server gets the weight of its colour (its O(frontends[].backends[].colour),
             else O(frontends[].colour)), so the colours share the traffic in proportion to their weights times their
-            number of servers. Every server's colour needs a weight.
+            number of servers. Every server's colour needs a weight."
           - Without it, the servers get HAProxy's default weight, and the configuration is the same as without this option.
         type: dict
         version_added: 0.2.0
   weights:
     description:
-      - New weights for frontends the proxy already has, C({frontend name: {colour: weight}}), as
-        O(frontends[].weights), without restating their servers; applied after O(frontends) are merged.
+      - "New weights for frontends the proxy already has, C({frontend name: {colour: weight}}), as
+        O(frontends[].weights), without restating their servers; applied after O(frontends) are merged."
       - Applied like any change of the configuration, with a graceful reload (HAProxy's counters start again at zero
         in the new worker).
     type: dict

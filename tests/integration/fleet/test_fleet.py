@@ -107,8 +107,8 @@ def demo_web(fleet: Fleet, ship_index: int, tag: str, port: int, environment: di
 
 def test_flaky_image_passes_its_health_endpoint_and_fails_a_share_of_requests(fleet: Fleet):
     with demo_web(fleet, 1, "flaky", 18182) as base:
-        health = [status_and_seconds(f"{base}/health")[0] for _ in range(20)]
-        statuses = [status_and_seconds(f"{base}/")[0] for _ in range(200)]
+        health = [status_and_seconds(f"{base}/health")[0] for _request in range(20)]
+        statuses = [status_and_seconds(f"{base}/")[0] for _request in range(200)]
     assert set(health) == {200}
     assert set(statuses) <= {200, 500}
     share = statuses.count(500) / len(statuses)
@@ -118,17 +118,17 @@ def test_flaky_image_passes_its_health_endpoint_and_fails_a_share_of_requests(fl
 
 def test_flaky_share_is_set_by_flaky_percent(fleet: Fleet):
     with demo_web(fleet, 1, "flaky", 18183, {"FLAKY_PERCENT": "100"}) as always, demo_web(fleet, 2, "flaky", 18183, {"FLAKY_PERCENT": "0"}) as never:
-        assert {status_and_seconds(f"{always}/")[0] for _ in range(20)} == {500}
-        assert {status_and_seconds(f"{never}/")[0] for _ in range(20)} == {200}
+        assert {status_and_seconds(f"{always}/")[0] for _request in range(20)} == {500}
+        assert {status_and_seconds(f"{never}/")[0] for _request in range(20)} == {200}
         assert get(f"{never}/") == "flaky\n"
 
 
 def test_slow_image_answers_after_its_delay_and_its_health_endpoint_at_once(fleet: Fleet):
     with demo_web(fleet, 2, "slow", 18184) as slow, demo_web(fleet, 1, "slow", 18185, {"SLOW_MS": "50"}) as faster:
         assert get(f"{slow}/") == "slow\n"
-        default = sorted(status_and_seconds(f"{slow}/")[1] for _ in range(10))
-        short = sorted(status_and_seconds(f"{faster}/")[1] for _ in range(10))
-        health = sorted(status_and_seconds(f"{slow}/health")[1] for _ in range(10))
+        default = sorted(status_and_seconds(f"{slow}/")[1] for _request in range(10))
+        short = sorted(status_and_seconds(f"{faster}/")[1] for _request in range(10))
+        health = sorted(status_and_seconds(f"{slow}/health")[1] for _request in range(10))
     median = 5  # of 10 sorted samples
     assert default[0] >= 0.3 and default[median] < 0.6, f"demo/web:slow answered in {default} s, expected 0.3 s and a little more"
     assert short[0] >= 0.05 and short[median] < 0.25, f"demo/web:slow with SLOW_MS=50 answered in {short} s"
