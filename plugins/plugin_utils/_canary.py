@@ -44,9 +44,11 @@ __all__ = [
     "DEFAULT_THRESHOLDS",
     "CanaryError",
     "StatsError",
+    "canary_frontends",
     "colour_figures",
     "colour_weights",
     "format_table",
+    "judge_step",
     "parse_stats",
     "server_rows",
     "validate_steps",
@@ -87,8 +89,8 @@ def validate_steps(steps) -> list[dict]:
     the time to watch it before the verdict. ``weight`` is a share in percent (1-100), not an HAProxy weight, as the
     share of traffic is what a person decides; ``colour_weights`` turns it into server weights. The shares must
     grow, and the last step must be 100: a canary that passes ends with all traffic on the new colour. Every step
-    below 100 needs a pause of at least 1 second, or there is nothing to judge it on; the pause of the last step
-    is optional (0: no verdict at 100%).
+    below 100 needs a pause of at least 1 second, or there is nothing to judge it on; the last step is the switch
+    itself and takes no pause (a failure after it would need a rollback, not an abort).
     """
     if not isinstance(steps, list) or not steps:
         example = "[{weight: 10, pause: 30}, {weight: 100}]"
@@ -112,6 +114,8 @@ def validate_steps(steps) -> list[dict]:
             raise CanaryError(f"{where}: pause must be a number of seconds, 0 or more, not {pause!r}")
         if weight < 100 and pause < 1:
             raise CanaryError(f"{where}: a step below 100% needs a pause of at least 1 second to judge it on, not {pause!r}")
+        if weight == 100 and pause:
+            raise CanaryError(f"{where}: the step at 100% is the switch to the new colour and takes no pause (a verdict after it would need a rollback)")
         result.append({"weight": weight, "pause": pause})
         previous = weight
     if previous != 100:
@@ -254,6 +258,7 @@ def verdict(figures: dict[str, dict], new: str, live: str | None, thresholds: di
 # ---- the table ----------------------------------------------------------------------------------------
 COLUMNS = (
     ("step", ">"),
+    ("service", "<"),
     ("share", ">"),
     ("pause", ">"),
     ("colour", "<"),
@@ -285,6 +290,7 @@ def format_table(records: list[dict]) -> str:
             share = record["weight"] if colour == new else 100 - record["weight"]
             cells = [
                 str(record["step"]) if first else "",
+                str(record.get("service") or "") if first else "",
                 f"{share}%",
                 f"{record['pause']:g}s" if first else "",
                 colour,
@@ -299,12 +305,60 @@ def format_table(records: list[dict]) -> str:
             ]
             lines.append(cells)
             first = False
-    header = [name for name, _ in COLUMNS]
+    header = [name for name, _align in COLUMNS]
+    if not any(record.get("service") for record in records):  # one service, or figures of no service: no column
+        header.pop(1)
+        lines = [cells[:1] + cells[2:] for cells in lines]
     widths = [max(len(header[i]), *(len(row[i]) for row in lines)) if lines else len(header[i]) for i in range(len(header))]
 
+    aligns = [align for name, align in COLUMNS if name in header]
+
     def fmt(cells: list[str]) -> str:
-        return "  ".join(f"{cell:{align}{width}}" for cell, (_, align), width in zip(cells, COLUMNS, widths, strict=True)).rstrip()
+        return "  ".join(f"{cell:{align}{width}}" for cell, align, width in zip(cells, aligns, widths, strict=True)).rstrip()
 
     out = [fmt(header), *(fmt(cells) for cells in lines)]
-    notes = [f"step {r['step']}: {reason}" for r in records for reason in r.get("reasons") or [] if r["verdict"] != PASS]
+    notes = [
+        f"step {r['step']}{' ' + r['service'] if r.get('service') else ''}: {reason}"
+        for r in records
+        if r["verdict"] != PASS
+        for reason in r.get("reasons") or []
+    ]
     return "\n".join(out + notes) + "\n"
+
+
+# ---- the deploy role's steps ----------------------------------------------------------------------------
+def canary_frontends(new_frontends: list[dict], live_frontends: list[dict], plan: dict, share: int) -> list[dict]:
+    """The proxy frontends of one canary step: per planned service, its servers of both colours, weighted for ``share``.
+
+    ``new_frontends`` route each service to its new colour (the deploy's decision), ``live_frontends`` are the ones
+    the proxy has now, ``plan`` is ``{service: {new, live}}``. Each frontend keeps the live colour as its ``colour``,
+    so a run that stops during the canary leaves the proxy saying which colour is live.
+    """
+    live_by_name = {f.get("name"): f for f in live_frontends or []}
+    result = []
+    for frontend in new_frontends:
+        service = frontend["name"]
+        colours = plan.get(service) or {}
+        new, live = colours.get("new"), colours.get("live")
+        stored = live_by_name.get(service) or {}
+        live_backends = stored.get("backends") or []
+        if not live or stored.get("colour") != live or not live_backends:
+            raise CanaryError(
+                f"service {service}: the proxy routes it to no live colour to compare {new} with, so a canary cannot judge it; "
+                "deploy it once without canary steps"
+            )
+        new_weight, live_weight = colour_weights(share, len(frontend["backends"]), len(live_backends))
+        backends = [{**b, "colour": live} for b in live_backends] + [{**b, "colour": new} for b in frontend["backends"]]
+        result.append({**frontend, "colour": live, "weights": {new: new_weight, live: live_weight}, "backends": backends})
+    return result
+
+
+def judge_step(number: int, step: dict, stats: list[dict], plan: dict, thresholds: dict | None = None) -> list[dict]:
+    """The records of one canary step, one per planned service: its figures (summed over every proxy) and verdict."""
+    records = []
+    for service in sorted(plan):
+        colours = plan[service]
+        figures = colour_figures([row for row in stats if row.get("frontend") == service])
+        judged = verdict(figures, colours["new"], colours.get("live"), thresholds)
+        records.append({**step_record(number, step, figures, judged), "service": service})
+    return records

@@ -168,7 +168,7 @@ def test_verdict_without_live_requests_does_not_compare_latency():
             [{"weight": 10, "pause": 30}, {"weight": 50, "pause": 30}, {"weight": 100}],
             [{"weight": 10, "pause": 30}, {"weight": 50, "pause": 30}, {"weight": 100, "pause": 0}],
         ),
-        ([{"weight": 100, "pause": 2.5}], [{"weight": 100, "pause": 2.5}]),
+        ([{"weight": 100}], [{"weight": 100, "pause": 0}]),
     ],
 )
 def test_validate_steps_fills_the_last_pause(steps, expected):
@@ -193,6 +193,10 @@ def test_validate_steps_fills_the_last_pause(steps, expected):
         ([{"weight": 10}, {"weight": 100}], "canary step 1: pause must be a number of seconds, 0 or more, not None"),
         ([{"weight": 10, "pause": "30s"}], "canary step 1: pause must be a number of seconds, 0 or more, not '30s'"),
         ([{"weight": 10, "pause": 0}], "canary step 1: a step below 100% needs a pause of at least 1 second to judge it on, not 0"),
+        (
+            [{"weight": 10, "pause": 5}, {"weight": 100, "pause": 30}],
+            "canary step 2: the step at 100% is the switch to the new colour and takes no pause (a verdict after it would need a rollback)",
+        ),
         (
             [{"weight": 10, "pause": 30}, {"weight": 50, "pause": 30}],
             "the last canary step must have weight 100 (all traffic on the new colour), not 50: add {weight: 100}",
@@ -264,3 +268,68 @@ def test_format_table_shows_both_colours_per_step_and_the_reasons():
         "         0%         blue          1       900    0         0         0      0.0        2\n"
         "step 2: error rate of green 20% > 5% (20 of 100 requests)\n"
     )
+
+
+PLAN = {"web": {"new": "green", "live": "blue", "routed": True}}
+NEW_FRONTENDS = [
+    {
+        "name": "web",
+        "port": 8000,
+        "colour": "green",
+        "health_path": "/health",
+        "backends": [{"name": "web-1-green", "address": "10.0.0.12", "port": 18080}, {"name": "web-2-green", "address": "10.0.0.13", "port": 18080}],
+    }
+]
+LIVE_FRONTENDS = [
+    {
+        "name": "web",
+        "port": 8000,
+        "colour": "blue",
+        "backends": [{"name": "web-1", "address": "10.0.0.12", "port": 8080}, {"name": "web-2", "address": "10.0.0.13", "port": 8080}],
+    },
+    {"name": "api", "port": 8001, "colour": "blue", "backends": []},
+]
+
+
+def test_canary_frontends_hold_both_colours_weighted_and_keep_the_live_colour():
+    (frontend,) = c.canary_frontends(NEW_FRONTENDS, LIVE_FRONTENDS, PLAN, 10)
+    assert frontend["colour"] == "blue"  # a run that stops here leaves the proxy saying blue is live
+    assert frontend["weights"] == {"green": 28, "blue": 256}
+    servers = [(b["name"], b["colour"]) for b in frontend["backends"]]
+    assert servers == [("web-1", "blue"), ("web-2", "blue"), ("web-1-green", "green"), ("web-2-green", "green")]
+    assert frontend["health_path"] == "/health" and frontend["port"] == 8000
+
+
+def test_canary_frontends_are_valid_proxy_frontends():
+    from ansible_collections.maestro.docker.plugins.module_utils._docker import haproxy  # noqa: PLC0415 - the proxy's own check
+
+    text = haproxy.render(haproxy.normalize(c.canary_frontends(NEW_FRONTENDS, LIVE_FRONTENDS, PLAN, 50)))
+    assert "    server web-1 10.0.0.12:8080 weight 256 check" in text
+    assert "    server web-1-green 10.0.0.12:18080 weight 256 check" in text
+
+
+def test_canary_frontends_need_a_live_colour():
+    first = {"web": {"new": "blue", "live": None, "routed": False}}
+    with pytest.raises(c.CanaryError) as err:
+        c.canary_frontends(NEW_FRONTENDS, [], first, 10)
+    assert str(err.value) == (
+        "service web: the proxy routes it to no live colour to compare blue with, so a canary cannot judge it; deploy it once without canary steps"
+    )
+
+
+def test_judge_step_gives_a_record_per_service_from_every_proxys_rows():
+    stats = [
+        {"frontend": "web", "server": "web-1-green", "colour": "green", "req_tot": 30, "hrsp_5xx": 6, "rtime": 3},
+        {"frontend": "web", "server": "web-1-green", "colour": "green", "req_tot": 20, "hrsp_5xx": 4, "rtime": 3},
+        {"frontend": "web", "server": "web-1", "colour": "blue", "req_tot": 450, "rtime": 2},
+        {"frontend": "api", "server": "api-1", "colour": "blue", "req_tot": 99, "hrsp_5xx": 99},
+    ]
+    (record,) = c.judge_step(1, {"weight": 10, "pause": 30}, stats, PLAN, {"max_error_percent": 5})
+    assert (record["service"], record["step"], record["verdict"]) == ("web", 1, "fail")
+    assert record["figures"]["green"]["requests"] == 50 and record["figures"]["green"]["errors"] == 10
+    assert c.format_table([record]).splitlines() == [
+        "step  service  share  pause  colour  servers  requests  5xx  conn err  resp err  error %  resp ms  verdict",
+        "   1  web        10%    30s  green         1        50   10         0         0     20.0        3  fail",
+        "                 90%         blue          1       450    0         0         0      0.0        2",
+        "step 1 web: error rate of green 20% > 5% (10 of 50 requests)",
+    ]
