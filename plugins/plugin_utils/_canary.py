@@ -242,8 +242,9 @@ def verdict(figures: dict[str, dict], new: str, live: str | None, thresholds: di
         floor = t["latency_floor_ms"]
         ratio = round(max(mine["response_ms"], floor) / max(theirs["response_ms"], floor, 1e-9), 2)
         if enough and ratio > t["max_latency_ratio"]:
+            floored = f" (each counted as at least {floor:g} ms)" if min(mine["response_ms"], theirs["response_ms"]) < floor else ""
             reasons.append(
-                f"response time of {new} {mine['response_ms']:g} ms is {ratio:g}x {live}'s {theirs['response_ms']:g} ms > {t['max_latency_ratio']:g}x"
+                f"response time of {new} {mine['response_ms']:g} ms is {ratio:g}x {live}'s {theirs['response_ms']:g} ms{floored} > {t['max_latency_ratio']:g}x"
             )
     if reasons:
         outcome = FAIL

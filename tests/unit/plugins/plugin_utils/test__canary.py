@@ -131,7 +131,7 @@ def test_verdict_fails_on_the_error_rate_and_says_by_how_much():
 def test_verdict_fails_on_latency_against_the_live_colour_above_the_floor():
     judged = c.verdict(figures(new_ms=300, live_ms=1), "green", "blue")
     assert judged["verdict"] == "fail"
-    assert judged["reasons"] == ["response time of green 300 ms is 15x blue's 1 ms > 1.5x"]
+    assert judged["reasons"] == ["response time of green 300 ms is 15x blue's 1 ms (each counted as at least 20 ms) > 1.5x"]
     # 1 ms against 3 ms is below the floor (20 ms): no regression
     assert c.verdict(figures(new_ms=3, live_ms=1), "green", "blue")["verdict"] == "pass"
     assert c.verdict(figures(new_ms=40, live_ms=30), "green", "blue", {"max_latency_ratio": 1.2})["reasons"] == [
