@@ -58,7 +58,7 @@ REGISTRY_PORT = 5000
 SHIP_START_TIMEOUT = 90
 DEMO_REPOSITORY = "demo/web"
 DEMO_TAGS = ("v1", "v2", "broken", "flaky", "slow")
-# demo/web:flaky answers 500 to this share (percent) of the requests for / unless FLAKY_PERCENT says otherwise;
+# demo/web:flaky answers 500 to this share (percent) of the requests for /, spread evenly, unless FLAKY_PERCENT says otherwise;
 # demo/web:slow answers / after this many milliseconds unless SLOW_MS says otherwise. Both answer /health at once.
 FLAKY_PERCENT = 20
 SLOW_MS = 300
@@ -778,14 +778,28 @@ wait $pid
 # The CGI script that answers / in demo/web:flaky and :slow (busybox httpd runs cgi-bin/index.cgi for a directory
 # without an index.html). Its environment is the container's: FLAKY_PERCENT and SLOW_MS reach it.
 FLAKY_CGI = r"""#!/bin/sh
-# demo/web:flaky: 500 to FLAKY_PERCENT percent of the requests (default @PERCENT@), drawn at random per request.
+# demo/web:flaky: 500 to FLAKY_PERCENT percent of the requests (default @PERCENT@), spread evenly: request n fails when
+# n * percent / 100 passes a whole number, so any run of requests fails that share of them, give or take one. The
+# count starts at a random place, so that containers fail different requests; a mkdir lock keeps it exact.
 percent=${FLAKY_PERCENT:-@PERCENT@}
 case "$percent" in ''|*[!0-9]*) percent=@PERCENT@ ;; esac
-draw=$(od -An -N2 -tu2 /dev/urandom)
-if [ $(( draw % 100 )) -lt "$percent" ]; then
-    printf 'Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\nerror @TAG@\n'
+tries=0
+until mkdir /tmp/flaky.lock 2>/dev/null || [ $tries -ge 200 ]; do usleep 1000; tries=$((tries + 1)); done
+if [ -s /tmp/flaky.count ]; then n=$(cat /tmp/flaky.count); else n=$(( $(od -An -N2 -tu2 /dev/urandom) % 100 )); fi
+n=$((n + 1))
+echo "$n" > /tmp/flaky.count
+rmdir /tmp/flaky.lock 2>/dev/null
+if [ $(( n * percent / 100 )) -gt $(( (n - 1) * percent / 100 )) ]; then
+    printf 'Status: 500 Internal Server Error
+Content-Type: text/plain
+
+error @TAG@
+'
 else
-    printf 'Content-Type: text/plain\r\n\r\n@TAG@\n'
+    printf 'Content-Type: text/plain
+
+@TAG@
+'
 fi
 """
 SLOW_CGI = r"""#!/bin/sh
@@ -811,6 +825,7 @@ def demo_web_context(tag: str) -> io.BytesIO:
             "FROM scratch",
             "COPY busybox /bin/busybox",
             'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
+            'RUN ["/bin/busybox", "mkdir", "-m", "1777", "/tmp"]',
             "COPY start.sh /start.sh",
             "COPY www /www",
             f'LABEL org.opencontainers.image.title="demo/web" org.opencontainers.image.version="{tag}"',

@@ -111,9 +111,10 @@ def test_flaky_image_passes_its_health_endpoint_and_fails_a_share_of_requests(fl
         statuses = [status_and_seconds(f"{base}/")[0] for _request in range(200)]
     assert set(health) == {200}
     assert set(statuses) <= {200, 500}
-    share = statuses.count(500) / len(statuses)
-    # 20% by default; over 200 independent draws one standard deviation is 2.8 points, so 10-30% is 3.5 of them.
-    assert 0.10 <= share <= 0.30, f"flaky answered 500 to {share:.0%} of 200 requests, expected 20% +- 10 points"
+    # 20% by default, spread evenly: 40 of 200 requests, give or take one
+    assert statuses.count(500) in (39, 40, 41), f"flaky answered 500 to {statuses.count(500)} of 200 requests, expected 40"
+    # one request after another: exactly one 500 in every five in a row
+    assert all(statuses[i : i + 5].count(500) == 1 for i in range(len(statuses) - 4)), statuses
 
 
 def test_flaky_share_is_set_by_flaky_percent(fleet: Fleet):
