@@ -183,17 +183,22 @@ def test_only_the_demos_own_containers_are_removable(name, labels, reason):
     assert run.why_not_removable(name, labels, SETTINGS) == reason
 
 
-CANARY_LOG = """\
-fatal: [ship1]: FAILED! =>
-    changed: false
-    msg: |-
-        Deploy of web (blue-green) failed. The canary failed at step 1 (10% of the traffic to the new colour for 8 s), and the proxy is back on the live colour: error rate of blue 20% > 5% (4 of 20 requests). The figures of every step:
+CANARY_LOG = (
+    (
+        "fatal: [ship1]: FAILED! =>\n"
+        "    changed: false\n"
+        "    msg: |-\n"
+        "        Deploy of web (blue-green) failed. The canary failed at step 1 (10% of the traffic to the new colour for 8 s), and the proxy is back"
+        " on the live colour: error rate of blue 20% > 5% (4 of 20 requests). The figures of every step:\n"
+    )
+    + """\
         step  service  share  pause  colour  servers  requests  5xx  conn err  resp err  error %  resp ms  verdict
            1  web        10%     8s  blue          6        20    4         0         0     20.0      4.1  fail
                          90%         green         6       188    0         0         0      0.0        1
         step 1 web: error rate of blue 20% > 5% (4 of 20 requests)
         . The traffic never left the live colour (green); the new colour was removed on every ship.
 """
+)
 
 
 def test_a_canarys_table_is_split_from_its_failure_message():
