@@ -102,7 +102,7 @@ docs: venv
 	PYTHONPATH=.collections $(PY) docs/tools/ships_file_reference.py > docs/docsite/rst/ships_file_reference.rst
 
 ## The main job on the local fleet: demo/web v1 behind the proxy, blue/green to v2 under load, the broken
-## image refused, rollback to v1, and a summary table (demo/run.py; logs in .build/demo/).
+## image refused, the flaky one aborted by its canary, rollback to v1, and a summary table (demo/run.py; logs in .build/demo/).
 .PHONY: demo
 demo: fleet
 	$(PY) demo/run.py

@@ -7,8 +7,11 @@ On the running fleet (tests/fleet/fleet.py, ``Fleet.from_env()``), with the demo
   b. start a load of 25 requests/s through the proxy;
   c. blue/green to v2 (must succeed, no failed request);
   d. try demo/web:broken (must be refused, traffic stays on v2);
-  e. roll back (playbooks/rollback.yml: must succeed and end on v1);
-  f. stop the load.
+  e. a canary of demo/web:flaky (500 to 20% of its requests), steps 10% / 50% / 100%: the verdict from the proxy's
+     counters must abort it at its first step, the clients seeing no more errors than 10% x 20% of their requests,
+     and traffic back on v2; the canary's table of figures is printed;
+  f. roll back (playbooks/rollback.yml: must succeed and end on v1);
+  g. stop the load.
 
 Each playbook's output goes to .build/demo/<step>.log (and the deploy audit trail to .build/demo/maestro-audit.log);
 one line per step is printed as it finishes, then the table. The demo first removes its own containers from a
@@ -22,6 +25,7 @@ FLEET_PREFIX, FLEET_SUBNET, FLEET_DIR and FLEET_SHIPS select the fleet, as for t
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -53,6 +57,13 @@ RATE, THREADS = 25, 3  # requests/s through the proxy, from this many threads
 WARMUP = 3.0  # seconds of load alone (step b), to show the starting point
 SETTLE = 1.0  # seconds after each playbook whose answers give "the version at the end"
 PLAYBOOK_TIMEOUT = 600
+# The canary of step e: a tenth of the traffic for 8 s, then half, then all; judged on a 5% error rate.
+CANARY_SHARE, FLAKY_RATE = 0.10, 0.20
+CANARY = {
+    "maestro_deploy_canary": [{"weight": int(CANARY_SHARE * 100), "pause": 8}, {"weight": 50, "pause": 8}, {"weight": 100}],
+    "maestro_deploy_canary_thresholds": {"max_error_percent": 5, "min_requests": 10},
+}
+CANARY_TABLE_MARK = "The figures of every step:"
 
 
 class DemoError(Exception):
@@ -72,6 +83,8 @@ class Step:
     # The load during this step: "probe" (none yet: a probe of SETTLE seconds at the end tells the version),
     # "start" (start it and let it run WARMUP seconds), "on" (it runs), "stop" (stop it; the step counts its whole run).
     load: str = "on"
+    # The share of the step's requests that may fail with HTTP 500 (a canary's: its share x the new colour's error rate).
+    allowed_error_share: float = 0.0
 
 
 STEPS = (
@@ -79,8 +92,18 @@ STEPS = (
     Step("b", "start the load", served=frozenset({"v1"}), ends_on="v1", load="start"),
     Step("c", "blue/green to v2", "deploy.yml", ("maestro_deploy_tag=v2",), must_pass=True, served=frozenset({"v1", "v2"}), ends_on="v2"),
     Step("d", "try demo/web:broken", "deploy.yml", ("maestro_deploy_tag=broken",), must_pass=False, served=frozenset({"v2"}), ends_on="v2"),
-    Step("e", "roll back", "rollback.yml", must_pass=True, served=frozenset({"v1", "v2"}), ends_on="v1"),
-    Step("f", "stop the load (whole run)", load="stop"),
+    Step(
+        "e",
+        "canary of demo/web:flaky",
+        "deploy.yml",
+        ("maestro_deploy_tag=flaky", json.dumps(CANARY, separators=(",", ":"))),
+        must_pass=False,
+        served=frozenset({"v2", "flaky"}),
+        ends_on="v2",
+        allowed_error_share=CANARY_SHARE * FLAKY_RATE,
+    ),
+    Step("f", "roll back", "rollback.yml", must_pass=True, served=frozenset({"v1", "v2"}), ends_on="v1"),
+    Step("g", "stop the load (whole run)", load="stop"),
 )
 
 
@@ -97,6 +120,8 @@ class Outcome:
     errors: dict[str, int] = field(default_factory=dict)
     end_answers: dict[str, int] = field(default_factory=dict)  # answers in the last SETTLE seconds
     message: str = ""  # the playbook's failure message, if it failed
+    table: str = ""  # a canary's table of figures, from that message
+    excused: int = 0  # of a whole run's failed requests, those a canary step was allowed
     log: Path | None = None
     skipped: bool = False
 
@@ -131,9 +156,17 @@ def problems(outcome: Outcome) -> list[str]:
         found.append(f"the playbook failed (rc {outcome.rc})" + (f": {outcome.message}" if outcome.rc == -1 else ""))
     if step.must_pass is False and outcome.rc == 0:
         found.append("the playbook passed, but it must be refused")
-    if outcome.failures:
+    if step.allowed_error_share and outcome.failures:
+        allowed = step.allowed_error_share * outcome.requests
+        if set(outcome.errors) - {"HTTP 500"} or outcome.failures > allowed:
+            found.append(
+                f"{outcome.failures} failed requests ({counts(outcome.errors)}), more than the canary step allows: HTTP 500 to "
+                f"{step.allowed_error_share:.0%} of the {outcome.requests} requests ({allowed:.1f})"
+            )
+    elif outcome.failures > outcome.excused:
         whole = " over the whole run" if step.load == "stop" else ""
-        found.append(f"{outcome.failures} failed request{'s' if outcome.failures != 1 else ''}{whole} ({counts(outcome.errors)})")
+        excused = f", {outcome.excused} of them the canary's" if outcome.excused else ""
+        found.append(f"{outcome.failures} failed request{'s' if outcome.failures != 1 else ''}{whole} ({counts(outcome.errors)}{excused})")
     if step.served is not None:
         stray = {answer: n for answer, n in outcome.answers.items() if answer not in step.served}
         if stray:
@@ -188,6 +221,29 @@ def failure_message(log_text: str) -> str:
     The result after ``FAILED! =>`` is YAML (callback_result_format=yaml, indented lines after it) or JSON (on the
     same line); both load as YAML. Falls back to the last ``[ERROR]:`` line, then to "".
     """
+    return " ".join(failure_text(log_text).split())
+
+
+def split_canary_table(message: str) -> tuple[str, str]:
+    """(the message without it, the canary's table of figures) of a failure message; ("message", "") without a table.
+
+    The deploy role's canary puts its table after "The figures of every step:", one line a row, up to the end of the
+    canary's message (the next line that is not a row: the rest of the deploy's message).
+    """
+    if CANARY_TABLE_MARK not in message:
+        return message, ""
+    head, tail = message.split(CANARY_TABLE_MARK, 1)
+    lines = tail.lstrip("\n").split("\n")
+    rows = []
+    while lines and lines[0].strip() and not lines[0].lstrip().startswith("."):
+        rows.append(lines.pop(0).rstrip())
+    rest = " ".join(lines).strip()
+    rest = rest[1:].strip() if rest.startswith(".") else rest  # the deploy's "." after the canary's message
+    return f"{head.rstrip()} {rest}".strip(), "\n".join(rows)
+
+
+def failure_text(log_text: str) -> str:
+    """The ``msg`` of the last failed task in an ansible-playbook log, with its line breaks (see failure_message)."""
     lines = log_text.splitlines()
     starts = [i for i, line in enumerate(lines) if "FAILED! =>" in line]
     for start in reversed(starts):
@@ -201,7 +257,7 @@ def failure_message(log_text: str) -> str:
         except yaml.YAMLError:
             continue
         if isinstance(result, dict) and result.get("msg"):
-            return " ".join(str(result["msg"]).split())
+            return str(result["msg"])
     errors = [line.split("[ERROR]:", 1)[1].strip() for line in lines if line.startswith("[ERROR]:")]
     return errors[-1] if errors else ""
 
@@ -325,7 +381,8 @@ class Demo:
                 outcome.rc = -1
                 outcome.message = f"timed out after {PLAYBOOK_TIMEOUT}s"
         if outcome.rc not in (0, -1):
-            outcome.message = failure_message(outcome.log.read_text(errors="replace"))
+            message, outcome.table = split_canary_table(failure_text(outcome.log.read_text(errors="replace")))
+            outcome.message = " ".join(message.split())
 
     def run_step(self, step: Step) -> Outcome:
         outcome = Outcome(step)
@@ -346,6 +403,7 @@ class Demo:
         after = load.stop() if step.load in ("probe", "stop") else load.snapshot()
         if step.load == "stop":
             self.load = None
+            outcome.excused = sum(o.failures for o in self.outcomes if o.step.allowed_error_share and not problems(o))
         window = after.since(before)
         outcome.requests, outcome.failures, outcome.answers, outcome.errors = window.requests, window.failures, window.answers, window.errors
         outcome.end_answers = dict(after.since(at_end).answers)
@@ -362,6 +420,8 @@ class Demo:
         if outcome.rc not in (0, None, -1) and outcome.message:
             label = "   refused: " if outcome.step.must_pass is False else "   message: "
             self.say(textwrap.fill(outcome.message, width=120, initial_indent=label, subsequent_indent="   "))
+        if outcome.table:
+            self.say(textwrap.indent(outcome.table, "   "))
         for problem in found:
             self.say(textwrap.fill(problem, width=120, initial_indent="   FAILED: ", subsequent_indent="   "))
         if found and outcome.log:
@@ -401,7 +461,10 @@ class Demo:
             for line in failed:
                 self.say(textwrap.fill(line, width=120, initial_indent="- ", subsequent_indent="  "))
         else:
-            self.say(f"Every step behaved as expected, in {total:.0f}s: no failed request, the broken image refused, back on v1.")
+            self.say(
+                f"Every step behaved as expected, in {total:.0f}s: no failed request but the canary's share, the broken image refused, "
+                "the flaky one aborted by its canary, back on v1."
+            )
             self.say(f"The demo stays up: {self.url} answers v1; `make fleet-down` removes it with the fleet.")
         self.say(f"Logs, audit trail and this table: {BUILD.relative_to(REPO)}/")
         return 1 if failed else 0

@@ -131,6 +131,12 @@ options:
             description: Port of the server, for example the instance's published port.
             type: int
             required: true
+          colour:
+            description:
+              - The colour of this server, when the frontend holds servers of both colours (a canary). Default is the
+                frontend's O(frontends[].colour).
+            type: str
+            version_added: 0.2.0
       colour:
         description:
           - The colour of the backends (blue/green deploys). Recorded in the stored state and as a comment, nothing more.
@@ -146,6 +152,42 @@ options:
         type: str
         choices: [roundrobin, static-rr, leastconn, first, source]
         default: roundrobin
+      weights:
+        description:
+          - "HAProxy weights per colour, C({colour: weight}) with weights from V(0) (no traffic) to V(256), for example
+            C({green: 10, blue: 90}): each server gets the weight of its colour (its O(frontends[].backends[].colour),
+            else O(frontends[].colour)), so the colours share the traffic in proportion to their weights times their
+            number of servers. Every server's colour needs a weight."
+          - Without it, the servers get HAProxy's default weight, and the configuration is the same as without this option.
+        type: dict
+        version_added: 0.2.0
+  weights:
+    description:
+      - "New weights for frontends the proxy already has, C({frontend name: {colour: weight}}), as
+        O(frontends[].weights), without restating their servers; applied after O(frontends) are merged."
+      - Applied like any change of the configuration, with a graceful reload (HAProxy's counters start again at zero
+        in the new worker).
+    type: dict
+    version_added: 0.2.0
+  stats:
+    description:
+      - A listener for HAProxy's statistics, at C(/stats) on O(stats.port), as CSV at C(/stats;csv); read by
+        M(maestro.docker.proxy_info) with O(maestro.docker.proxy_info#module:stats=true).
+      - Kept as stored when not given; O(stats.port=0) removes it.
+      - The statistics name every server's address and have no password; bind them to an address only the controller
+        reaches (O(stats.address)), or keep the port closed to others.
+    type: dict
+    version_added: 0.2.0
+    suboptions:
+      port:
+        description:
+          - Port of the listener, on O(stats.address). V(0) removes the listener.
+        type: int
+        required: true
+      address:
+        description:
+          - Address the listener binds. Default is every address of the ship.
+        type: str
   purge:
     description:
       - Remove the stored frontends that O(frontends) does not list.
@@ -216,6 +258,28 @@ EXAMPLES = r"""
           - {name: web-1-green, address: 10.0.0.12, port: 18080}
           - {name: web-2-green, address: 10.0.0.13, port: 18080}
 
+- name: Canary - send a tenth of the web service's traffic to green, keep blue, and read the counters at :8404
+  maestro.docker.proxy:
+    docker_host: tcp://10.0.0.11:2375
+    image: haproxy:2.6
+    stats: {port: 8404, address: 10.0.0.11}
+    frontends:
+      - name: web
+        port: 8000
+        colour: blue
+        health_path: /health
+        weights: {green: 10, blue: 90}
+        backends:
+          - {name: web-1, address: 10.0.0.12, port: 8080}
+          - {name: web-1-green, address: 10.0.0.12, port: 18080, colour: green}
+
+- name: Canary - half of it, without restating the servers
+  maestro.docker.proxy:
+    docker_host: tcp://10.0.0.11:2375
+    image: haproxy:2.6
+    weights:
+      web: {green: 50, blue: 50}
+
 - name: Keep only the web frontend, as a TCP proxy
   maestro.docker.proxy:
     docker_host: tcp://10.0.0.11:2375
@@ -273,6 +337,12 @@ config:
   description: The configuration file's text (empty after O(state=absent)).
   returned: success
   type: str
+stats_listener:
+  description: The statistics listener, C({port, address}) (address empty for every address); null without one.
+  returned: success and O(state=present)
+  type: dict
+  sample: {port: 8404, address: ""}
+  version_added: 0.2.0
 reloaded:
   description: Whether HAProxy was reloaded with a new configuration (or would be, in check mode).
   returned: success

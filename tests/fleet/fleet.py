@@ -57,7 +57,11 @@ TLS_API_PORT = 2376
 REGISTRY_PORT = 5000
 SHIP_START_TIMEOUT = 90
 DEMO_REPOSITORY = "demo/web"
-DEMO_TAGS = ("v1", "v2", "broken")
+DEMO_TAGS = ("v1", "v2", "broken", "flaky", "slow")
+# demo/web:flaky answers 500 to this share (percent) of the requests for /, spread evenly, unless FLAKY_PERCENT says otherwise;
+# demo/web:slow answers / after this many milliseconds unless SLOW_MS says otherwise. Both answer /health at once.
+FLAKY_PERCENT = 20
+SLOW_MS = 300
 PROXY_REPOSITORY = "proxy/haproxy"
 PROXY_TAG = "2.6"
 # Extra fleets beside a main one (Fleet.extra): their prefixes' last letter, per slot, and where their subnets start.
@@ -771,11 +775,49 @@ wait $pid
 """
 
 
+# The CGI script that answers / in demo/web:flaky and :slow (busybox httpd runs cgi-bin/index.cgi for a directory
+# without an index.html). Its environment is the container's: FLAKY_PERCENT and SLOW_MS reach it.
+FLAKY_CGI = r"""#!/bin/sh
+# demo/web:flaky: 500 to FLAKY_PERCENT percent of the requests (default @PERCENT@), spread evenly: request n fails when
+# n * percent / 100 passes a whole number, so any run of requests fails that share of them, give or take one. The
+# count starts at a random place, so that containers fail different requests; a mkdir lock keeps it exact.
+percent=${FLAKY_PERCENT:-@PERCENT@}
+case "$percent" in ''|*[!0-9]*) percent=@PERCENT@ ;; esac
+tries=0
+until mkdir /tmp/flaky.lock 2>/dev/null || [ $tries -ge 200 ]; do usleep 1000; tries=$((tries + 1)); done
+if [ -s /tmp/flaky.count ]; then n=$(cat /tmp/flaky.count); else n=$(( $(od -An -N2 -tu2 /dev/urandom) % 100 )); fi
+n=$((n + 1))
+echo "$n" > /tmp/flaky.count
+rmdir /tmp/flaky.lock 2>/dev/null
+if [ $(( n * percent / 100 )) -gt $(( (n - 1) * percent / 100 )) ]; then
+    printf 'Status: 500 Internal Server Error
+Content-Type: text/plain
+
+error @TAG@
+'
+else
+    printf 'Content-Type: text/plain
+
+@TAG@
+'
+fi
+"""
+SLOW_CGI = r"""#!/bin/sh
+# demo/web:slow: answers after SLOW_MS milliseconds (default @MS@).
+ms=${SLOW_MS:-@MS@}
+case "$ms" in ''|*[!0-9]*) ms=@MS@ ;; esac
+usleep $(( ms * 1000 ))
+printf 'Content-Type: text/plain\r\n\r\n@TAG@\n'
+"""
+
+
 def demo_web_context(tag: str) -> io.BytesIO:
     """The build context of demo/web:<tag>, as a tarball: busybox, a start script and the pages.
 
     ``/`` answers the version (``v1``); ``/health`` answers ``ok`` (absent in ``broken``, so
-    its health endpoint answers 404 while ``/`` still serves).
+    its health endpoint answers 404 while ``/`` still serves). In ``flaky``, ``/`` answers 500 to
+    FLAKY_PERCENT percent of the requests (default 20), and in ``slow`` it answers after SLOW_MS
+    milliseconds (default 300), both through a CGI script; their ``/health`` answers at once.
     """
     healthy = tag != "broken"
     dockerfile = "\n".join(
@@ -783,6 +825,7 @@ def demo_web_context(tag: str) -> io.BytesIO:
             "FROM scratch",
             "COPY busybox /bin/busybox",
             'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
+            'RUN ["/bin/busybox", "mkdir", "-m", "1777", "/tmp"]',
             "COPY start.sh /start.sh",
             "COPY www /www",
             f'LABEL org.opencontainers.image.title="demo/web" org.opencontainers.image.version="{tag}"',
@@ -791,7 +834,12 @@ def demo_web_context(tag: str) -> io.BytesIO:
             'CMD ["/bin/sh", "/start.sh"]',
         ]
     )
-    files = {"Dockerfile": (dockerfile.encode(), 0o644), "start.sh": (START_SH.encode(), 0o755), "www/index.html": (f"{tag}\n".encode(), 0o644)}
+    files = {"Dockerfile": (dockerfile.encode(), 0o644), "start.sh": (START_SH.encode(), 0o755)}
+    cgi = {"flaky": FLAKY_CGI.replace("@PERCENT@", str(FLAKY_PERCENT)), "slow": SLOW_CGI.replace("@MS@", str(SLOW_MS))}.get(tag)
+    if cgi:
+        files["www/cgi-bin/index.cgi"] = (cgi.replace("@TAG@", tag).encode(), 0o755)
+    else:
+        files["www/index.html"] = (f"{tag}\n".encode(), 0o644)
     if healthy:
         files["www/health"] = (f"ok {tag}\n".encode(), 0o644)
     return _tarball(files, {"busybox": shutil.which("busybox") or "/usr/bin/busybox"})

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fleet.fleet import PROXY_REPOSITORY, PROXY_TAG, Fleet, make_tls_certs
+from tests.fleet.fleet import DEMO_TAGS, PROXY_REPOSITORY, PROXY_TAG, Fleet, make_tls_certs
 
 HERE = Path(__file__).resolve().parent
 TARGETS_DIR = HERE / "targets"
@@ -45,7 +45,7 @@ def inventory(fleet: Fleet, tmp_path_factory) -> Path:
                 "ansible_connection": "local",
                 "ansible_python_interpreter": sys.executable,
                 "fleet_registry": fleet.registry,
-                "fleet_images": {**{tag: fleet.image(tag) for tag in ("v1", "v2", "broken")}, "proxy": fleet.image(PROXY_TAG, PROXY_REPOSITORY)},
+                "fleet_images": {**{tag: fleet.image(tag) for tag in DEMO_TAGS}, "proxy": fleet.image(PROXY_TAG, PROXY_REPOSITORY)},
                 "name_prefix": f"it{run_id}",
                 # host ports for this run, away from other runs: every target adds its own offsets (< 100).
                 # 20000..32099 stays below Linux's ephemeral range (32768-60999), where an outgoing

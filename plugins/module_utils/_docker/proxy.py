@@ -17,8 +17,12 @@ process list (Docker's ``top``), not guessed with a sleep. See docs/docsite/rst/
 from __future__ import annotations
 
 import time
+import urllib.error
+import urllib.request
+from urllib.parse import urlparse
 
 from ansible_collections.maestro.docker.plugins.module_utils._docker import haproxy as _haproxy
+from ansible_collections.maestro.docker.plugins.module_utils._docker import lifecycle as _lifecycle
 from ansible_collections.maestro.docker.plugins.module_utils._docker import spec as _spec
 from ansible_collections.maestro.docker.plugins.module_utils._docker.client import DockerFailure
 from ansible_collections.maestro.docker.plugins.module_utils._docker.registry import Puller
@@ -111,9 +115,13 @@ class Proxy:
             before_text = self.client.read_file(self.name, CONFIG_PATH) if container else None
             stored = _haproxy.parse_state(before_text) or []
             merged = _haproxy.merge(stored, given, purge=p["purge"])
+            merged = _haproxy.set_weights(merged, p.get("weights"))
+            # the statistics listener is kept as stored unless given; port 0 removes it
+            stats = _haproxy.normalize_stats(p["stats"]) if p.get("stats") is not None else _haproxy.parse_state_stats(before_text)
+            _haproxy.check_stats(stats, merged)
         except _haproxy.ProxyConfigError as exc:
             raise DockerFailure("configuring proxy", self.name, self.client.ship, exc) from None
-        text = _haproxy.render(merged, drain_timeout=p["drain_timeout"], keepalive=p["keepalive"])
+        text = _haproxy.render(merged, drain_timeout=p["drain_timeout"], keepalive=p["keepalive"], stats=stats)
         result = {
             "changed": False,
             "actions": [],
@@ -121,6 +129,7 @@ class Proxy:
             "frontends": merged,
             "frontend_changes": _haproxy.changes(stored, merged),
             "config": text,
+            "stats_listener": stats,
             "reloaded": False,
             "drained": None,
             "drain_seconds": None,
@@ -313,13 +322,65 @@ def proxy(client, p: dict, check_mode: bool) -> dict:
     return manager.absent() if p["state"] == "absent" else manager.present()
 
 
+# The statistics proxy_info returns of each server: what a canary's verdict and a person need, not HAProxy's 100 fields.
+STATS_FIELDS = ("status", "weight", "check_status", "mode", "scur", "stot", "req_tot", "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx")
+STATS_FIELDS += ("hrsp_5xx", "hrsp_other", "econ", "eresp", "wretr", "wredis", "cli_abrt", "srv_abrt", "qtime", "ctime", "rtime", "ttime")
+STATS_FIELDS += ("rtime_max", "ttime_max")
+STATS_TIMEOUT = 5
+LOCAL_SCHEMES = ("unix", "npipe", "")
+
+
+def stats_url(client, listener: dict, address: str | None) -> str:
+    """Where the controller reads the statistics CSV: ``address`` if given, else the listener's own bind address, else
+    the ship's address in its Docker host URL (127.0.0.1 for a local socket)."""
+    host = address or listener.get("address")
+    if not host:
+        base = urlparse(str(getattr(client, "docker_host", "") or ""))
+        host = "127.0.0.1" if base.scheme in LOCAL_SCHEMES else base.hostname
+    if not host:
+        raise DockerFailure("reading the statistics of proxy container", None, client.ship, "no address to read them from: set stats_address")
+    host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{host}:{listener['port']}{_haproxy.STATS_URI};csv"
+
+
+def read_stats(client, name: str, listener: dict, frontends: list[dict], address: str | None) -> tuple[str, list[dict]]:
+    """(url, the statistics of the servers of the stored frontends, each with its frontend and colour)."""
+    url = stats_url(client, listener, address)
+    try:
+        with _lifecycle._opener(False, True).open(urllib.request.Request(url), timeout=STATS_TIMEOUT) as resp:
+            text = resp.read().decode("utf-8", errors="replace")
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise DockerFailure("reading the statistics of proxy container", name, client.ship, f"{url} answered HTTP {exc.code}") from None
+    except (OSError, ValueError) as exc:
+        raise DockerFailure("reading the statistics of proxy container", name, client.ship, f"{url}: {getattr(exc, 'reason', exc)}") from None
+    try:
+        rows = _haproxy.server_rows(_haproxy.parse_stats(text), frontends)
+    except _haproxy.StatsError as exc:
+        raise DockerFailure("reading the statistics of proxy container", name, client.ship, f"{url}: {exc}") from None
+    keep = ("frontend", "server", "colour", *STATS_FIELDS)
+    return url, [{k: row.get(k) for k in keep} for row in rows]
+
+
 def proxy_info(client, p: dict, check_mode: bool) -> dict:
     name = p["name"]
     container = client.inspect_container(name)
     labels = _labels(container)
     managed = labels.get(_spec.LABEL_MANAGED) == "true" and labels.get(LABEL_ROLE) == ROLE
     text = client.read_file(name, CONFIG_PATH) if container and managed else None
+    frontends = _haproxy.parse_state(text) or []
+    listener = _haproxy.parse_state_stats(text)
+    extra = {}
+    if p.get("stats"):
+        if not listener:
+            cause = "it has no statistics listener: set the stats option of maestro.docker.proxy" if managed else "it is no maestro proxy"
+            raise DockerFailure("reading the statistics of proxy container", name, client.ship, cause)
+        if not _running(container):
+            raise DockerFailure("reading the statistics of proxy container", name, client.ship, "it is not running")
+        extra["stats_url"], extra["stats"] = read_stats(client, name, listener, frontends, p.get("stats_address"))
     return {
+        **extra,
+        "stats_listener": listener,
         "changed": False,
         "exists": container is not None,
         "managed": managed if container else None,
@@ -327,6 +388,6 @@ def proxy_info(client, p: dict, check_mode: bool) -> dict:
         "container": _summary(client, name, container),
         "image": container["Config"].get("Image") if container else None,
         "environment": labels.get(_spec.LABEL_ENVIRONMENT),
-        "frontends": _haproxy.parse_state(text) or [],
+        "frontends": frontends,
         "config": text or "",
     }

@@ -46,11 +46,13 @@ PROXY_FRONTEND_OPTIONS = {
             "name": {"type": "str", "required": True},
             "address": {"type": "str", "required": True},
             "port": {"type": "int", "required": True},
+            "colour": {"type": "str"},
         },
     },
     "colour": {"type": "str"},
     "health_path": {"type": "str"},
     "balance": {"type": "str", "choices": list(_haproxy.BALANCE), "default": "roundrobin"},
+    "weights": {"type": "dict"},
 }
 
 ARGUMENT_SPECS: dict[str, dict] = {
@@ -87,9 +89,15 @@ ARGUMENT_SPECS: dict[str, dict] = {
         "drain_timeout": {"type": "int", "default": 30},
         "keepalive": {"type": "bool", "default": False},
         "validate_only": {"type": "bool", "default": False},
+        "weights": {"type": "dict"},
+        "stats": {"type": "dict", "options": {"port": {"type": "int", "required": True}, "address": {"type": "str"}}},
         **REGISTRIES_ARG,
     },
-    "proxy_info": {"name": {"type": "str", "default": "maestro-proxy"}},
+    "proxy_info": {
+        "name": {"type": "str", "default": "maestro-proxy"},
+        "stats": {"type": "bool", "default": False},
+        "stats_address": {"type": "str"},
+    },
     "lock": {
         "name": {"type": "str", "default": "maestro-lock"},
         "state": {"type": "str", "choices": list(_lock.STATES), "default": "present"},

@@ -6,6 +6,7 @@ FLEET_PREFIX and FLEET_SUBNET: their prefixes and subnets derive from it (tests/
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -48,9 +49,10 @@ def test_ships_have_distinct_addresses_and_pull_from_the_registry(fleet: Fleet):
     assert fleet.ships_file.read_text().count("ip: ") == fleet.size
 
 
-def test_docker_stop_of_demo_web_takes_under_two_seconds(fleet: Fleet):
+@pytest.mark.parametrize("tag", ["v1", "flaky", "slow"])
+def test_docker_stop_of_demo_web_takes_under_two_seconds(fleet: Fleet, tag: str):
     client = fleet.ships[0].client()
-    container = client.containers.run(fleet.image("v1"), detach=True, name=f"t-stop-{uuid.uuid4().hex[:8]}")
+    container = client.containers.run(fleet.image(tag), detach=True, name=f"t-stop-{uuid.uuid4().hex[:8]}")
     try:
         time.sleep(0.3)
         started = time.monotonic()
@@ -74,6 +76,64 @@ def test_broken_image_serves_but_fails_its_health_endpoint(fleet: Fleet):
         assert err.value.code == 404
     finally:
         container.remove(force=True)
+
+
+def status_and_seconds(url: str) -> tuple[int, float]:
+    """The HTTP status of a GET (an error status included) and how long the answer took."""
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            resp.read()
+            status = resp.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    return status, time.monotonic() - started
+
+
+@contextlib.contextmanager
+def demo_web(fleet: Fleet, ship_index: int, tag: str, port: int, environment: dict | None = None):
+    """A demo/web:<tag> container on a ship, published on port, removed afterwards; yields its base URL once /health answers."""
+    ship = fleet.ships[ship_index]
+    container = ship.client().containers.run(
+        fleet.image(tag), detach=True, name=f"t-{tag}-{uuid.uuid4().hex[:8]}", ports={"8080/tcp": port}, environment=environment or {}
+    )
+    try:
+        base = f"http://{ship.ip}:{port}"
+        assert wait_get(f"{base}/health") == f"ok {tag}\n"
+        yield base
+    finally:
+        container.remove(force=True)
+
+
+def test_flaky_image_passes_its_health_endpoint_and_fails_a_share_of_requests(fleet: Fleet):
+    with demo_web(fleet, 1, "flaky", 18182) as base:
+        health = [status_and_seconds(f"{base}/health")[0] for _request in range(20)]
+        statuses = [status_and_seconds(f"{base}/")[0] for _request in range(200)]
+    assert set(health) == {200}
+    assert set(statuses) <= {200, 500}
+    # 20% by default, spread evenly: 40 of 200 requests, give or take one
+    assert statuses.count(500) in (39, 40, 41), f"flaky answered 500 to {statuses.count(500)} of 200 requests, expected 40"
+    # one request after another: exactly one 500 in every five in a row
+    assert all(statuses[i : i + 5].count(500) == 1 for i in range(len(statuses) - 4)), statuses
+
+
+def test_flaky_share_is_set_by_flaky_percent(fleet: Fleet):
+    with demo_web(fleet, 1, "flaky", 18183, {"FLAKY_PERCENT": "100"}) as always, demo_web(fleet, 2, "flaky", 18183, {"FLAKY_PERCENT": "0"}) as never:
+        assert {status_and_seconds(f"{always}/")[0] for _request in range(20)} == {500}
+        assert {status_and_seconds(f"{never}/")[0] for _request in range(20)} == {200}
+        assert get(f"{never}/") == "flaky\n"
+
+
+def test_slow_image_answers_after_its_delay_and_its_health_endpoint_at_once(fleet: Fleet):
+    with demo_web(fleet, 2, "slow", 18184) as slow, demo_web(fleet, 1, "slow", 18185, {"SLOW_MS": "50"}) as faster:
+        assert get(f"{slow}/") == "slow\n"
+        default = sorted(status_and_seconds(f"{slow}/")[1] for _request in range(10))
+        short = sorted(status_and_seconds(f"{faster}/")[1] for _request in range(10))
+        health = sorted(status_and_seconds(f"{slow}/health")[1] for _request in range(10))
+    median = 5  # of 10 sorted samples
+    assert default[0] >= 0.3 and default[median] < 0.6, f"demo/web:slow answered in {default} s, expected 0.3 s and a little more"
+    assert short[0] >= 0.05 and short[median] < 0.25, f"demo/web:slow with SLOW_MS=50 answered in {short} s"
+    assert health[median] < 0.1, f"demo/web:slow's /health answered in {health} s"
 
 
 @pytest.mark.slow

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from demo import run
@@ -25,11 +27,14 @@ def test_the_steps_are_the_issues_sequence():
         ("b", None, (), None, "v1"),
         ("c", "deploy.yml", ("maestro_deploy_tag=v2",), True, "v2"),
         ("d", "deploy.yml", ("maestro_deploy_tag=broken",), False, "v2"),
-        ("e", "rollback.yml", (), True, "v1"),
-        ("f", None, (), None, None),
+        ("e", "deploy.yml", ("maestro_deploy_tag=flaky", json.dumps(run.CANARY, separators=(",", ":"))), False, "v2"),
+        ("f", "rollback.yml", (), True, "v1"),
+        ("g", None, (), None, None),
     ]
     assert STEP["d"].served == {"v2"}
-    assert [s.load for s in STEPS] == ["probe", "start", "on", "on", "on", "stop"]
+    assert STEP["e"].served == {"v2", "flaky"} and STEP["e"].allowed_error_share == pytest.approx(0.02)
+    assert run.CANARY["maestro_deploy_canary"][0] == {"weight": 10, "pause": 8}
+    assert [s.load for s in STEPS] == ["probe", "start", "on", "on", "on", "on", "stop"]
 
 
 @pytest.mark.parametrize(
@@ -51,11 +56,12 @@ def test_steps_that_behave_have_no_problem():
         outcome("b", requests=75, answers={"v1": 75}),
         outcome("c", requests=300, answers={"v1": 200, "v2": 100}),
         outcome("d", requests=500, answers={"v2": 500}, message="Deploy of web (blue-green) failed."),
-        outcome("e", requests=200, answers={"v1": 120, "v2": 80}),
-        outcome("f", requests=1100, answers={"v1": 500, "v2": 600}, end_answers={"v1": 25}),
+        outcome("e", requests=400, failures=4, errors={"HTTP 500": 4}, answers={"v2": 380, "flaky": 16}),
+        outcome("f", requests=200, answers={"v1": 120, "v2": 80}),
+        outcome("g", requests=1500, failures=4, excused=4, errors={"HTTP 500": 4}, answers={"v1": 500, "v2": 980, "flaky": 16}, end_answers={"v1": 25}),
     ]
-    assert [run.problems(o) for o in good] == [[]] * 6
-    assert [run.result_word(o) for o in good] == ["ok", "ok", "ok", "refused", "ok", "ok"]
+    assert [run.problems(o) for o in good] == [[]] * 7
+    assert [run.result_word(o) for o in good] == ["ok", "ok", "ok", "refused", "refused", "ok", "ok"]
     assert run.failures(good) == []
 
 
@@ -70,11 +76,20 @@ def test_steps_that_behave_have_no_problem():
         ),
         (outcome("c", failures=3, errors={"ConnectionRefusedError": 2, "HTTP 503": 1}), ["3 failed requests (ConnectionRefusedError 2, HTTP 503 1)"]),
         (outcome("b", failures=1, errors={"HTTP 503": 1}), ["1 failed request (HTTP 503 1)"]),
-        (outcome("f", failures=2, errors={"TimeoutError": 2}), ["2 failed requests over the whole run (TimeoutError 2)"]),
-        (outcome("e", rc=2, end_answers={"v2": 25}), ["the playbook failed (rc 2)", "ended on v2, expected v1"]),
+        (outcome("g", failures=2, errors={"TimeoutError": 2}), ["2 failed requests over the whole run (TimeoutError 2)"]),
+        (outcome("g", failures=6, excused=4, errors={"HTTP 500": 6}), ["6 failed requests over the whole run (HTTP 500 6, 4 of them the canary's)"]),
+        (
+            outcome("e", requests=100, failures=3, errors={"HTTP 500": 3}),
+            ["3 failed requests (HTTP 500 3), more than the canary step allows: HTTP 500 to 2% of the 100 requests (2.0)"],
+        ),
+        (
+            outcome("e", requests=1000, failures=1, errors={"HTTP 503": 1}),
+            ["1 failed requests (HTTP 503 1), more than the canary step allows: HTTP 500 to 2% of the 1000 requests (20.0)"],
+        ),
+        (outcome("f", rc=2, end_answers={"v2": 25}), ["the playbook failed (rc 2)", "ended on v2, expected v1"]),
         (outcome("c", end_answers={"v1": 10, "v2": 15}), ["ended on mixed (v1 10, v2 15), expected v2"]),
         (outcome("a", end_answers={}), ["ended on none, expected v1"]),
-        (outcome("e", skipped=True), ["skipped, since an earlier step failed"]),
+        (outcome("f", skipped=True), ["skipped, since an earlier step failed"]),
     ],
 )
 def test_each_unexpected_behaviour_is_named(result, expected):
@@ -83,10 +98,10 @@ def test_each_unexpected_behaviour_is_named(result, expected):
 
 
 def test_failures_name_the_step_and_its_log():
-    bad = outcome("e", rc=2, end_answers={"v2": 25}, log=run.BUILD / "e-roll-back.log")
+    bad = outcome("f", rc=2, end_answers={"v2": 25}, log=run.BUILD / "f-roll-back.log")
     assert run.failures([outcome("c"), bad]) == [
-        "e. roll back: the playbook failed (rc 2) (log: .build/demo/e-roll-back.log)",
-        "e. roll back: ended on v2, expected v1 (log: .build/demo/e-roll-back.log)",
+        "f. roll back: the playbook failed (rc 2) (log: .build/demo/f-roll-back.log)",
+        "f. roll back: ended on v2, expected v1 (log: .build/demo/f-roll-back.log)",
     ]
 
 
@@ -96,8 +111,8 @@ def test_summary_table_aligns_text_left_and_numbers_right():
             outcome("a", seconds=21.04, requests=26, answers={"v1": 26}),
             outcome("c", seconds=11.9, requests=299, answers={"v2": 97, "v1": 202}),
             outcome("d", seconds=19.96, requests=498, answers={"v2": 498}),
-            outcome("e", seconds=8.1, requests=203, failures=2, errors={"HTTP 503": 2}, answers={"v2": 201}, end_answers={"v2": 25}),
-            outcome("f", skipped=True),
+            outcome("f", seconds=8.1, requests=203, failures=2, errors={"HTTP 503": 2}, answers={"v2": 201}, end_answers={"v2": 25}),
+            outcome("g", skipped=True),
         ]
     )
     assert table.splitlines() == [
@@ -106,8 +121,8 @@ def test_summary_table_aligns_text_left_and_numbers_right():
         "a. deploy demo/web:v1         ok           21.0        26       0  v1 26                    v1",
         "c. blue/green to v2           ok           11.9       299       0  v1 202, v2 97            v2",
         "d. try demo/web:broken        refused      20.0       498       0  v2 498                   v2",
-        "e. roll back                  FAILED        8.1       203       2  v2 201                   v2",
-        "f. stop the load (whole run)  skipped         -         -       -  -                        -",
+        "f. roll back                  FAILED        8.1       203       2  v2 201                   v2",
+        "g. stop the load (whole run)  skipped         -         -       -  -                        -",
     ]
 
 
@@ -166,3 +181,34 @@ def test_settings_come_from_the_demo_environment_files():
 )
 def test_only_the_demos_own_containers_are_removable(name, labels, reason):
     assert run.why_not_removable(name, labels, SETTINGS) == reason
+
+
+CANARY_LOG = (
+    (
+        "fatal: [ship1]: FAILED! =>\n"
+        "    changed: false\n"
+        "    msg: |-\n"
+        "        Deploy of web (blue-green) failed. The canary failed at step 1 (10% of the traffic to the new colour for 8 s), and the proxy is back"
+        " on the live colour: error rate of blue 20% > 5% (4 of 20 requests). The figures of every step:\n"
+    )
+    + """\
+        step  service  share  pause  colour  servers  requests  5xx  conn err  resp err  error %  resp ms  verdict
+           1  web        10%     8s  blue          6        20    4         0         0     20.0      4.1  fail
+                         90%         green         6       188    0         0         0      0.0        1
+        step 1 web: error rate of blue 20% > 5% (4 of 20 requests)
+        . The traffic never left the live colour (green); the new colour was removed on every ship.
+"""
+)
+
+
+def test_a_canarys_table_is_split_from_its_failure_message():
+    message, table = run.split_canary_table(run.failure_text(CANARY_LOG))
+    assert message == (
+        "Deploy of web (blue-green) failed. The canary failed at step 1 (10% of the traffic to the new colour for 8 s), and the proxy is back on "
+        "the live colour: error rate of blue 20% > 5% (4 of 20 requests). The traffic never left the live colour (green); the new colour was "
+        "removed on every ship."
+    )
+    assert table.splitlines()[0].startswith("step  service  share")
+    assert table.splitlines()[-1] == "step 1 web: error rate of blue 20% > 5% (4 of 20 requests)"
+    assert len(table.splitlines()) == 4
+    assert run.split_canary_table("Deploy of web failed.") == ("Deploy of web failed.", "")

@@ -169,3 +169,122 @@ def test_haproxy_accepts_the_rendered_file(tmp_path):
     proc = subprocess.run(["haproxy", "-c", "-f", str(path)], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "[WARNING]" not in proc.stdout + proc.stderr
+
+
+def canary_frontend(**kw):
+    backends = [server("web-1", port=8080), server("web-2", "10.0.0.13", 8080), {**server("web-1-green", port=18080), "colour": "green"}]
+    return fe("web", 8000, backends, **{"colour": "blue", "health_path": "/health", "weights": {"green": 10, "blue": 90}, **kw})
+
+
+def test_weights_per_colour_render_on_every_server_of_that_colour():
+    frontends = h.merge([], h.normalize([canary_frontend()]))
+    assert frontends[0]["weights"] == {"blue": 90, "green": 10}
+    text = h.render(frontends)
+    assert [line for line in text.splitlines() if line.startswith("    server ")] == [
+        "    server web-1 10.0.0.12:8080 weight 90 check inter 1s fall 2 rise 1",
+        "    server web-2 10.0.0.13:8080 weight 90 check inter 1s fall 2 rise 1",
+        "    server web-1-green 10.0.0.12:18080 weight 10 check inter 1s fall 2 rise 1",
+    ]
+    assert text == h.render(h.merge([], h.normalize([canary_frontend()])))
+    assert h.parse_state(text) == frontends
+
+
+def test_a_frontend_without_weights_renders_and_stores_as_before_they_existed():
+    # the same stored state line and file as before weights, colours of backends and stats: no reload on upgrade
+    frontends = h.normalize([fe("web", 8000, [{**server(), "colour": None}], colour="blue", weights=None)])
+    assert frontends == [{"name": "web", "port": 8000, "mode": "http", "balance": "roundrobin", "colour": "blue", "health_path": None, "backends": [server()]}]
+    assert h.state_line(frontends, None) == (
+        '# maestro-state: {"frontends":[{"backends":[{"address":"10.0.0.12","name":"web-1","port":18080}],"balance":"roundrobin",'
+        '"colour":"blue","health_path":null,"mode":"http","name":"web","port":8000}],"version":1}'
+    )
+    assert " weight " not in h.render(frontends)
+
+
+@pytest.mark.parametrize(
+    ("frontend", "message"),
+    [
+        (fe(weights={}), "frontend web: weights must be a dict of colour: weight (0 to 256), for example {green: 10, blue: 90}, not {}"),
+        (canary_frontend(weights={"green": 300, "blue": 1}), "frontend web: weight of colour green must be a number from 0 to 256, not 300"),
+        (canary_frontend(weights={"green": "10", "blue": 1}), "frontend web: weight of colour green must be a number from 0 to 256, not '10'"),
+        (canary_frontend(weights={"green": 10}), "frontend web backend web-1: with weights, every server needs a colour that has a weight (green), not 'blue'"),
+        (canary_frontend(weights={"gr een": 10, "blue": 1}), "frontend web: weights colour 'gr een' must be letters, digits, '-', '_', '.' or ':' only"),
+        (
+            fe(backends=[server()], weights={"green": 1}),
+            "frontend web backend web-1: with weights, every server needs a colour that has a weight (green), not None",
+        ),
+        (fe(backends=[{**server(), "colour": "bl ue"}]), "frontend web backend web-1: colour 'bl ue' must be letters, digits, '-', '_', '.' or ':' only"),
+    ],
+)
+def test_weights_are_refused_with_the_frontend_and_server_named(frontend, message):
+    with pytest.raises(h.ProxyConfigError) as err:
+        h.normalize([frontend])
+    assert str(err.value) == message
+
+
+def test_set_weights_changes_only_the_weights_of_the_named_frontends():
+    frontends = h.merge([], h.normalize([canary_frontend(), fe("api", 8001)]))
+    changed = h.set_weights(frontends, {"web": {"green": 50, "blue": 50}})
+    assert changed[1] == {**frontends[1], "weights": {"blue": 50, "green": 50}}
+    assert changed[0] is frontends[0]
+    assert h.set_weights(frontends, None) is frontends
+    with pytest.raises(h.ProxyConfigError, match=r"^weights name frontends the proxy does not have: admin \(it has api, web\)$"):
+        h.set_weights(frontends, {"admin": {"green": 1}})
+    with pytest.raises(h.ProxyConfigError, match=r"^frontend web backend web-1: with weights, every server needs a colour"):
+        h.set_weights(frontends, {"web": {"green": 100}})
+
+
+def test_stats_listener_renders_last_and_is_stored():
+    frontends = h.normalize([fe(backends=[server()])])
+    stats = h.normalize_stats({"port": 8404, "address": None})
+    text = h.render(frontends, stats=stats)
+    assert text.endswith(
+        "\nfrontend maestro-stats\n"
+        "    # HAProxy's statistics, read by maestro.docker.proxy_info (CSV at /stats;csv)\n"
+        "    bind :8404\n"
+        "    mode http\n"
+        "    option httpclose\n"
+        "    stats enable\n"
+        "    stats uri /stats\n"
+    )
+    assert h.parse_state_stats(text) == {"port": 8404, "address": ""}
+    assert h.parse_state(text) == frontends
+    assert "    bind 10.0.0.11:8404\n" in h.render(frontends, stats=h.normalize_stats({"port": 8404, "address": "10.0.0.11"}))
+    assert "    bind [fd00::11]:8404\n" in h.render(frontends, stats=h.normalize_stats({"port": 8404, "address": "fd00::11"}))
+    assert h.parse_state_stats(h.render(frontends)) is None
+    assert "maestro-stats" not in h.render(frontends)
+
+
+@pytest.mark.parametrize(
+    ("stats", "message"),
+    [
+        ({"port": 70000}, "stats: port must be a number from 1 to 65535, not 70000"),
+        ({"port": 8404, "address": "0.0.0.0 ssl"}, "stats: address '0.0.0.0 ssl' must be an IP address or host name to bind, or empty for every address"),
+        ({"port": 8404, "user": "x"}, "stats: unknown keys user"),
+        ("8404", "stats must be a dict with port and address, not '8404'"),
+    ],
+)
+def test_stats_listener_is_refused_with_a_clear_message(stats, message):
+    with pytest.raises(h.ProxyConfigError) as err:
+        h.normalize_stats(stats)
+    assert str(err.value) == message
+
+
+def test_stats_listener_port_zero_means_none_and_clashes_are_refused():
+    assert h.normalize_stats({"port": 0}) is None
+    assert h.normalize_stats(None) is None
+    frontends = h.normalize([fe(port=8404)])
+    with pytest.raises(h.ProxyConfigError, match="^the statistics listener and frontend web both listen on port 8404$"):
+        h.check_stats({"port": 8404, "address": ""}, frontends)
+    with pytest.raises(h.ProxyConfigError, match="^frontend maestro-stats: the name is the statistics listener's; give the frontend another$"):
+        h.check_stats(None, h.normalize([fe("maestro-stats")]))
+
+
+@pytest.mark.skipif(not shutil.which("haproxy"), reason="needs the haproxy binary")
+def test_haproxy_accepts_weights_and_the_stats_listener(tmp_path):
+    path = tmp_path / "haproxy.cfg"
+    path.write_text(
+        h.render(h.normalize([canary_frontend(), fe("db", 15432, mode="tcp", backends=[server("db-1", port=5432)])]), stats={"port": 18404, "address": ""})
+    )
+    proc = subprocess.run(["haproxy", "-c", "-f", str(path)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "[WARNING]" not in proc.stdout + proc.stderr
