@@ -234,8 +234,9 @@ notes:
     makes the configuration fail its check; IP addresses avoid the ship's resolver.
   - The last candidate configuration stays in the container as C(/usr/local/etc/haproxy/.maestro-candidate.cfg), so
     the line numbers of a refused configuration's message can be looked up.
-  - The rendered configuration sets C(timeout connect 5s), C(timeout client 30s), C(timeout server 30s),
-    C(option redispatch) and C(retries 3), and C(option forwardfor) on V(http) frontends.
+  - The rendered configuration sets C(timeout connect 1s) (a request sent to a lost ship is retried on another server
+    after a second), C(timeout client 30s), C(timeout server 30s), C(option redispatch) and C(retries 3), and
+    C(option forwardfor) on V(http) frontends.
 seealso:
   - module: maestro.docker.proxy_info
   - module: maestro.docker.lock

@@ -251,7 +251,9 @@ def render(frontends: list[dict], *, drain_timeout: int = 30, keepalive: bool = 
         f"    hard-stop-after {int(drain_timeout)}s",
         "",
         "defaults",
-        "    timeout connect 5s",
+        # A ship lost (its link cut) still holds a request sent to it until the health checks (inter 1s, fall 2) take it
+        # out: a short connect timeout sends that request to another server (redispatch) before a client gives up.
+        "    timeout connect 1s",
         "    timeout client 30s",
         "    timeout server 30s",
         "    timeout http-request 10s",
