@@ -144,6 +144,28 @@ def test_proxies_on_every_ship_switch_together_under_load_and_roll_back(every):
     assert {ship.name: every.colour(ship.name) for ship in every.ships} == dict.fromkeys(["ship1", "ship2", "ship3"], "blue")
 
 
+def test_a_flaky_canary_on_every_proxy_is_aborted_at_its_first_step_and_every_proxy_goes_back(every):
+    """Issue 15, point 4 on several proxies: each proxy takes the step's weights, the counters of all three are summed per
+    colour, and the failed verdict puts every proxy back on the live colour; clients see at most the canary's share of
+    the flaky rate, through each proxy."""
+    steps = [{"weight": 10, "pause": 8}, {"weight": 50, "pause": 8}, {"weight": 100}]
+    extra = {"maestro_deploy_canary": steps, "maestro_deploy_canary_thresholds": {"max_error_percent": 5, "min_requests": 10}}
+    extra["maestro_deploy_canary_stats_port"] = every.proxy_port + 1
+    proc, during, after = under_load(every, ["ship1", "ship2", "ship3"], "playbooks/deploy.yml", "-e", "maestro_deploy_tag=flaky", "-e", json.dumps(extra))
+    assert proc.returncode != 0, proc.output[-5000:]
+    out = flat(proc.output)
+    assert "The canary failed at step 1 (10% of the traffic to the new colour for 8 s), and every proxy is back on the live colour" in out, out[-5000:]
+    assert "canary 10%" in out and "canary 50%" not in out
+    assert "servers" in out and "error rate of green" in out
+    for ship in ("ship1", "ship2", "ship3"):
+        assert set(during[ship].errors) <= {"HTTP 500"}, (ship, during[ship])
+        assert during[ship].failures <= 0.1 * 0.2 * during[ship].requests * 2 + 2, (ship, during[ship])
+        assert after[ship].requests > 0 and after[ship].failures == 0 and set(after[ship].answers) == {"v1"}, (ship, after[ship])
+    assert {ship.name: every.colour(ship.name) for ship in every.ships} == dict.fromkeys(["ship1", "ship2", "ship3"], "blue")
+    assert each(every.states(), "running v1"), every.states()
+    print(f"flaky canary on 3 proxies: {sum(d.failures for d in during.values())} failed of {sum(d.requests for d in during.values())} requests")
+
+
 def test_a_proxy_ship_cut_fails_the_deploy_before_any_proxy_switches_and_names_it(every):
     ship3 = every.ships[2]
     before = (every.states(), every.states("-green"))
