@@ -9,8 +9,6 @@ then serve every request from v1.
 
 from __future__ import annotations
 
-import secrets
-import socket
 import time
 
 import pytest
@@ -18,6 +16,7 @@ import pytest
 from ansible_collections.maestro.docker.plugins.plugin_utils import _canary
 from tests.fleet.fleet import PROXY_REPOSITORY, PROXY_TAG
 from tests.fleet.load import Load
+from tests.integration.plugins.modules.colours import colour_spec, port_block, wait_port
 from tests.integration.plugins.modules.conftest import run_module
 
 pytestmark = pytest.mark.fleet
@@ -26,34 +25,14 @@ RATE = 40
 SECONDS = 10
 
 
-def _wait_port(ip: str, port: int, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection((ip, port), timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
 def test_flaky_canary_at_weight_10_shows_in_the_proxys_counters_and_fails_the_verdict(fleet, name_prefix):
     proxy_ship, blue_ship, green_ship = fleet.ships[:3]
-    backend_port = 61000 + secrets.randbelow(400) * 10  # as test_proxy_switch: away from the targets' port ranges
+    backend_port = port_block()
     frontend_port, stats_port = backend_port + 1, backend_port + 2
     proxy = f"{name_prefix}-proxy"
 
     def spec(ship, colour: str, tag: str) -> dict:
-        return {
-            "name": f"{name_prefix}-web-{colour}",
-            "service": "web",
-            "environment": "itest",
-            "ship": ship.name,
-            "ship_ip": ship.ip,
-            "image": fleet.image(tag),
-            "ports": [{"name": "http", "exposed": "8080", "external": str(backend_port)}],
-        }
+        return colour_spec(fleet, name_prefix, ship, colour, tag=tag, port=backend_port)
 
     blue, green = spec(blue_ship, "blue", "v1"), spec(green_ship, "green", "flaky")
     frontend = {
@@ -72,12 +51,12 @@ def test_flaky_canary_at_weight_10_shows_in_the_proxys_counters_and_fails_the_ve
         for ship, instance in ((blue_ship, blue), (green_ship, green)):
             started = run_module("instance", ship, {"instances": [instance]})
             assert not started.get("failed"), started
-            _wait_port(ship.ip, backend_port)
+            wait_port(ship.ip, backend_port)
         created = run_module("proxy", proxy_ship, {**proxy_args, "frontends": [frontend], "stats": {"port": stats_port}})
         assert not created.get("failed") and created["actions"] == ["created", "started"], created
         assert created["stats_listener"] == {"port": stats_port, "address": ""}
         assert "weight 10 check" in created["config"] and "weight 90 check" in created["config"]
-        _wait_port(proxy_ship.ip, frontend_port)
+        wait_port(proxy_ship.ip, frontend_port)
         time.sleep(1.5)  # both servers' first health checks
 
         with Load(f"http://{proxy_ship.ip}:{frontend_port}/", rate=RATE, threads=4) as load:
@@ -123,7 +102,7 @@ def test_flaky_canary_at_weight_10_shows_in_the_proxys_counters_and_fails_the_ve
 def test_proxy_info_stats_of_a_proxy_without_a_listener_fail_clearly(fleet, name_prefix):
     ship = fleet.ships[0]
     proxy = f"{name_prefix}-proxy"
-    port = 61000 + secrets.randbelow(400) * 10 + 5
+    port = port_block() + 5
     args = {"name": proxy, "image": fleet.image(PROXY_TAG, PROXY_REPOSITORY), "drain_timeout": 1}
     try:
         created = run_module("proxy", ship, {**args, "frontends": [{"name": "web", "port": port}]})

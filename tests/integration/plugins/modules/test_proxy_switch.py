@@ -7,14 +7,13 @@ each switch every answer comes from the new colour, and no request fails across 
 
 from __future__ import annotations
 
-import secrets
-import socket
 import time
 
 import pytest
 
 from tests.fleet.fleet import PROXY_REPOSITORY, PROXY_TAG
 from tests.fleet.load import Load
+from tests.integration.plugins.modules.colours import colour_spec, port_block, wait_port
 from tests.integration.plugins.modules.conftest import run_module
 
 pytestmark = pytest.mark.fleet
@@ -23,36 +22,15 @@ RATE = 40
 SETTLE = 1.5  # seconds of load looked at after each switch
 
 
-def _wait_port(ip: str, port: int, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection((ip, port), timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
 @pytest.mark.parametrize("keepalive", [False, True], ids=["new-connection-per-request", "keep-alive-client"])
 def test_switching_colours_under_load_fails_no_request(fleet, name_prefix, keepalive):
     proxy_ship, blue_ship, green_ship = fleet.ships[:3]
-    # above Linux's ephemeral range and away from the targets' port_base ranges (20000-59999)
-    backend_port = 61000 + secrets.randbelow(400) * 10
+    backend_port = port_block()
     frontend_port = backend_port + 1
     proxy = f"{name_prefix}-proxy"
 
     def spec(ship, colour: str, tag: str) -> dict:
-        return {
-            "name": f"{name_prefix}-web-{colour}",
-            "service": "web",
-            "environment": "itest",
-            "ship": ship.name,
-            "ship_ip": ship.ip,
-            "image": fleet.image(tag),
-            "ports": [{"name": "http", "exposed": "8080", "external": str(backend_port)}],
-        }
+        return colour_spec(fleet, name_prefix, ship, colour, tag=tag, port=backend_port)
 
     colours = {"blue": (blue_ship, spec(blue_ship, "blue", "v1"), "v1"), "green": (green_ship, spec(green_ship, "green", "v2"), "v2")}
 
@@ -71,7 +49,7 @@ def test_switching_colours_under_load_fails_no_request(fleet, name_prefix, keepa
         for ship, instance, _version in colours.values():
             started = run_module("instance", ship, {"instances": [instance]})
             assert not started.get("failed"), started
-            _wait_port(ship.ip, backend_port)
+            wait_port(ship.ip, backend_port)
         first = route_to("blue")
         assert not first.get("failed") and first["actions"] == ["created", "started"], first
 
