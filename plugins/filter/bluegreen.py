@@ -78,8 +78,14 @@ def bluegreen_outcome(decision, action, *, parked=(), removed=(), restored=(), s
     )
 
 
+def bluegreen_summary(decision, action, *, proxies=()):
+    """The last line of a blue/green deploy or rollback that succeeded: what runs where, what was stopped and kept."""
+    return _bluegreen.summary(str(action), dict(decision or {}), [str(p) for p in proxies or []])
+
+
 FILTERS = {
     "bluegreen_outcome": bluegreen_outcome,
+    "bluegreen_summary": bluegreen_summary,
     "bluegreen_stale": bluegreen_stale,
     "colour_specs": colour_specs,
     "proxy_backends": proxy_backends,

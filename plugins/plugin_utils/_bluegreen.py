@@ -25,6 +25,7 @@ import datetime
 
 from ansible_collections.maestro.docker.plugins.module_utils._docker import ports as _ports
 from ansible_collections.maestro.docker.plugins.module_utils._docker import spec as _spec
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.plan import natural
 
 COLOURS = ("blue", "green")
 LABEL_COLOUR = "maestro.colour"
@@ -559,7 +560,31 @@ def _names(items, suffix: str = "") -> str:
 
 
 def _ship_list(ships) -> str:
-    return ", ".join(sorted(ships))
+    return ", ".join(sorted(ships, key=natural))
+
+
+def summary(action: str, decision: dict, proxies=()) -> str:
+    """The last line of a blue/green deploy (or rollback) that succeeded: per colour brought up, its services, how many
+    instances on how many ships, the release and tag; where the traffic goes through; what was stopped and kept."""
+    plan = decision.get("plan") or {}
+    if not plan:
+        return f"{action.capitalize()}: every service already as wanted, nothing changed."
+    ships = decision.get("ships") or {}
+    release = decision.get("release") or {}
+    lines = []
+    for new in sorted({entry.get("new") for entry in plan.values()}):
+        services = sorted(name for name, entry in plan.items() if entry.get("new") == new)
+        placed = {ship: [i for i in own.get("new") or [] if i.get("colour") == new] for ship, own in ships.items()}
+        placed = {ship: items for ship, items in placed.items() if items}
+        count = sum(len(items) for items in placed.values())
+        what = f"{', '.join(services)} on {new}: {count} instance{'s' if count != 1 else ''} on {len(placed)} ship{'s' if len(placed) != 1 else ''}"
+        if release.get("id"):
+            what += f", release {release['id']}" + (f" (tag {release['tag']})" if release.get("tag") else "")
+        older = sorted({str(entry.get("live")) for name, entry in plan.items() if name in services and entry.get("live")})
+        kept = f"; {', '.join(older)} stopped and kept, for {'a rollback' if action == 'deploy' else 'the next deploy'}" if older else ""
+        lines.append(what + kept)
+    through = f" The traffic goes through the proxies on {_ship_list(proxies)}." if proxies else ""
+    return f"{action.capitalize()} done. " + "; ".join(lines) + "." + through
 
 
 def outcome(action: str, decision: dict, *, parked, removed, restored, switched: bool, park_suffix: str = ".parked", proxies_left=()) -> str:

@@ -200,6 +200,12 @@ def test_blue_green_v1_to_v2_under_load_fails_no_request(web):
     assert after.requests > 0 and after.failures == 0 and set(after.answers) == {"v2"}, after
     assert each(web.states("-green"), "running v2"), web.states("-green")
     assert each(web.states(), "stopped v1"), web.states()  # kept for a rollback
+    summary = " ".join(proc.output.split("Deploy done. ", 1)[1].split("'", 1)[0].split())
+    assert re.fullmatch(
+        r"web on green: 6 instances on 3 ships, release \d{8}T\d{6}Z-\w{4} \(tag v2\); blue stopped and kept, for a rollback\. "
+        r"The traffic goes through the proxies on ship1\.",
+        summary,
+    ), summary
 
 
 def test_broken_deploy_is_refused_on_every_ship_and_traffic_stays_on_v2(web):

@@ -415,3 +415,25 @@ def test_the_proxies_read_leave_out_those_skipped_and_need_one():
     assert bg.proxies_read(results) == {"ship1": [proxy_frontend()], "ship3": []}
     with pytest.raises(bg.BlueGreenError, match=r"no proxy could be read \(ship1, ship2\): the live colour is unknown"):
         bg.proxies_read({"ship2": {"failed": True}, "ship1": {"failed": True}})
+
+
+def test_a_deploy_that_succeeded_says_what_runs_where_and_what_was_kept():
+    """Issue 16, point 6: a summary beyond PLAY RECAP."""
+    new = {"instance": "web-1", "colour": "green", "wanted": True, "suffix": ""}
+    decision = {
+        "plan": {"web": {"live": "blue", "new": "green", "routed": "blue"}, "api": {"live": None, "new": "blue", "routed": None}},
+        "ships": {
+            "ship10": {"new": [{**new, "instance": "web-3"}], "live": []},
+            "ship2": {"new": [new, {**new, "instance": "web-2"}, {**new, "instance": "api-1", "colour": "blue"}], "live": []},
+        },
+        "release": {"id": "20261203T081500Z-3f2a", "time": "2026-12-03T08:15:00Z", "tag": "v2"},
+    }
+    assert bg.summary("deploy", decision, ["ship10", "ship2"]) == (
+        "Deploy done. api on blue: 1 instance on 1 ship, release 20261203T081500Z-3f2a (tag v2);"
+        " web on green: 3 instances on 2 ships, release 20261203T081500Z-3f2a (tag v2); blue stopped and kept, for a rollback."
+        " The traffic goes through the proxies on ship2, ship10."
+    )
+    assert bg.summary("deploy", {"plan": {}}, ["ship1"]) == "Deploy: every service already as wanted, nothing changed."
+    rollback = {**decision, "plan": {"web": {"live": "green", "new": "blue", "routed": "green"}}, "release": None}
+    rollback["ships"] = {"ship1": {"new": [{**new, "colour": "blue"}]}}
+    assert bg.summary("rollback", rollback) == "Rollback done. web on blue: 1 instance on 1 ship; green stopped and kept, for the next deploy."
