@@ -78,9 +78,10 @@ options:
     default: 51
   advert_int:
     description:
-      - Seconds between VRRP adverts; a backup takes the address after about three missed adverts.
+      - Seconds between VRRP adverts (VRRP version 3 takes fractions); a backup takes the address after about three
+        missed adverts, about 1.5 s with the default.
     type: float
-    default: 1.0
+    default: 0.5
   priority:
     description:
       - This ship's VRRP priority, 1 to 254. Default, from its place in O(hosts).

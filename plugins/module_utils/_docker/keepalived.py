@@ -67,7 +67,7 @@ def normalize(p: dict) -> dict:
     router_id = p.get("virtual_router_id") or 51
     if isinstance(router_id, bool) or not isinstance(router_id, int) or not 1 <= router_id <= 255:
         raise FloatingConfigError(f"virtual_router_id must be a number from 1 to 255, not {router_id!r}")
-    advert = float(p.get("advert_int") or 1)
+    advert = float(p.get("advert_int") or 0.5)
     if not 0.01 <= advert <= 40.95:
         raise FloatingConfigError(f"advert_int must be from 0.01 to 40.95 seconds, not {advert}")
     health = p.get("health_port")

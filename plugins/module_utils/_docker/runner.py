@@ -103,7 +103,7 @@ ARGUMENT_SPECS: dict[str, dict] = {
         "address": {"type": "str"},
         "interface": {"type": "str", "default": "eth0"},
         "virtual_router_id": {"type": "int", "default": 51},
-        "advert_int": {"type": "float", "default": 1.0},
+        "advert_int": {"type": "float", "default": 0.5},
         "priority": {"type": "int"},
         "hosts": {"type": "list", "elements": "str", "default": []},
         "health_port": {"type": "int"},
