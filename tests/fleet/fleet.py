@@ -607,6 +607,7 @@ class Fleet:
             "  images:",
             *(f"    {tag}: {self.image(tag)}" for tag in DEMO_TAGS),
             f"    proxy: {self.image(PROXY_TAG, PROXY_REPOSITORY)}",
+            f"    keepalived: {self.image(KEEPALIVED_TAG, KEEPALIVED_REPOSITORY)}",
             "ship_defaults:",
             f"  docker_port: {API_PORT}",
             "  timeout: 30",

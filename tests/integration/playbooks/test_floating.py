@@ -18,6 +18,7 @@ import time
 
 import pytest
 
+from tests.fleet.fleet import KEEPALIVED_REPOSITORY, KEEPALIVED_TAG
 from tests.fleet.load import Load
 from tests.integration.playbooks.test_deploy import RATE
 from tests.integration.playbooks.test_proxies import ProxiesEnv, cut, flat, mend
@@ -39,7 +40,7 @@ class FloatingEnv(ProxiesEnv):
         self.vars["maestro_proxy"].update(
             floating_address={
                 "address": self.address,
-                "keepalived_image": fleet.image("2.2", "proxy/keepalived"),
+                "keepalived_image": fleet.image(KEEPALIVED_TAG, KEEPALIVED_REPOSITORY),
                 "virtual_router_id": 100 + offset % 100,
             },
             health_port=self.health_port,
