@@ -12,11 +12,11 @@ version_added: 0.2.0
 description:
   - Runs a keepalived container on the ship, with host networking and the capabilities C(NET_ADMIN), C(NET_BROADCAST)
     and C(NET_RAW), so that the ships of O(hosts) share the floating O(address) (VRRP, version 3, multicast on
-    O(interface)): one ship holds it, and when that ship is lost or its proxy is not fit, the next one takes it.
+    O(interface)). One ship holds it, and when that ship is lost or its proxy is not fit, the next one takes it.
   - The image is keepalived laid out like Debian's package (C(/usr/sbin/keepalived), configuration at
     C(/etc/keepalived/keepalived.conf), SIGHUP reloads), with a C(/bin/wget) (busybox) for the health check.
   - Every ship starts as C(BACKUP) with C(nopreempt) and a priority from its place in O(hosts), the first preferred
-    (200, 190, ...): the address moves once when its ship is lost, and stays where it is when that ship returns.
+    (200, 190, ...), so the address moves once when its ship is lost, and stays where it is when that ship returns.
   - With O(health_port), keepalived asks the proxy's health endpoint (O(maestro.docker.proxy#module:health)) every
     second; a ship whose proxy does not answer C(200) twice in a row gives the address up.
   - The configuration is rendered from the options, the same text for the same options, written through the Docker
@@ -106,6 +106,8 @@ options:
 notes:
   - Unicast peers are not supported; the ships must reach each other by multicast on O(interface) (one network
     segment).
+author:
+  - maestro.docker developers (@maestro-docker)
 """
 
 EXAMPLES = r"""

@@ -191,7 +191,7 @@ options:
   health:
     description:
       - A health endpoint that tells whether this proxy is fit, at C(/maestro/health) on O(health.port) of every
-        address of the ship (HAProxy's C(monitor-uri)): C(200) while every frontend has a server up, C(503) when a
+        address of the ship (HAProxy's C(monitor-uri)). It answers C(200) while every frontend has a server up, C(503) when a
         frontend has none, no answer when HAProxy is down.
       - For a load balancer or DNS service of your own in front of several proxies (its health check), and for the
         keepalived of M(maestro.docker.floating_address), which gives up the floating address when the proxy is not fit.
