@@ -105,7 +105,7 @@ def test_a_deploy_runs_keepalived_beside_every_proxy_and_a_second_one_changes_no
 def test_the_address_moves_when_the_link_of_its_ship_is_cut(floating):
     holder = floating.wait_holder()
     ship = next(s for s in floating.ships if s.name == holder)
-    load = Load(floating.floating_url, rate=RATE, threads=4, timeout=2).start()
+    load = Load(floating.floating_url, rate=RATE, threads=2, timeout=2).start()
     try:
         time.sleep(3)
         cut_at = time.monotonic()
