@@ -131,3 +131,23 @@ def test_the_address_moves_when_the_link_of_its_ship_is_cut(floating):
     assert total.failures <= MAX_FAILED_SHARE * total.requests, (total, failures)
     assert not late, failures
     assert [s for s in during if s != holder], during  # another ship took the address
+
+
+def test_the_address_leaves_a_ship_whose_haproxy_is_down(floating):
+    holder = floating.wait_holder()
+    proxy = floating.clients[holder].containers.get(f"maestro-proxy-{floating.name}")
+    proxy.kill()
+    killed_at = time.monotonic()
+    deadline = killed_at + 10
+    while time.monotonic() < deadline and floating.holders() in ([holder], []):
+        time.sleep(0.1)
+    moved = floating.holders()
+    print(f"\nHAProxy killed on {holder}: the address is on {', '.join(moved) or 'no ship'} after {time.monotonic() - killed_at:.1f} s")
+    assert len(moved) == 1 and moved != [holder], moved
+    # the next deploy starts the proxy again; keepalived is left as it is
+    out = flat(floating.ok("playbooks/deploy.yml"))
+    assert "ship1: ok; ship2: ok; ship3: ok" in out[out.index(f"floating address {floating.address} (") :], out[-3000:]
+    assert floating.clients[holder].containers.get(f"maestro-proxy-{floating.name}").status == "running"
+    load = Load(floating.floating_url, rate=RATE, threads=2).start()
+    time.sleep(2)
+    assert load.stop().failures == 0
