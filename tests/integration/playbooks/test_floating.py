@@ -151,3 +151,10 @@ def test_the_address_leaves_a_ship_whose_haproxy_is_down(floating):
     load = Load(floating.floating_url, rate=RATE, threads=2).start()
     time.sleep(2)
     assert load.stop().failures == 0
+
+
+def test_a_floating_address_without_its_image_is_refused_before_anything_runs(floating):
+    proc = floating.play("playbooks/deploy.yml", "-e", floating.with_proxy(floating_address={"address": floating.address}))
+    assert proc.returncode != 0
+    assert "maestro_proxy.floating_address needs an address and a keepalived_image" in flat(proc.output), proc.output[-3000:]
+    assert "Take the deploy lock" not in proc.output
