@@ -15,6 +15,7 @@ import json
 import re
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
@@ -89,6 +90,9 @@ def test_a_deploy_runs_keepalived_beside_every_proxy_and_a_second_one_changes_no
         assert container.status == "running"
         assert container.labels["maestro.managed"] == "true" and container.labels["maestro.role"] == "floating-address"
         assert container.attrs["HostConfig"]["NetworkMode"] == "host"
+        # the health endpoint a load balancer of one's own would ask, on every proxy
+        with urllib.request.urlopen(f"http://{ship.ip}:{floating.health_port}/maestro/health", timeout=5) as resp:
+            assert resp.status == 200
     # one ship holds it: the first whose proxy is fit (the first of the hosts when they start together: nopreempt)
     print(f"\nthe floating address {floating.address} is held by {floating.wait_holder()}")
     load = Load(floating.floating_url, rate=RATE, threads=2).start()
