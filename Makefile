@@ -8,7 +8,8 @@ PY := $(VENV)/bin/python
 SHIPS ?= 3
 COLL_LINK := .collections/ansible_collections/maestro/docker
 # Debian packages the fleet and the demo need: command -> package.
-APT_NEEDS := ssh:openssh-client dockerd:docker.io docker-registry:docker-registry busybox:busybox-static iptables:iptables ip:iproute2 nsenter:util-linux haproxy:haproxy openssl:openssl
+APT_NEEDS := ssh:openssh-client dockerd:docker.io docker-registry:docker-registry busybox:busybox-static iptables:iptables ip:iproute2 \
+	nsenter:util-linux haproxy:haproxy openssl:openssl keepalived:keepalived
 
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)

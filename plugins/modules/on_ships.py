@@ -24,7 +24,7 @@ options:
     description: The module whose code runs on each ship.
     type: str
     required: true
-    choices: [image_pull, instance, instance_check, instance_clean, instance_info, instance_logs, instance_rename, proxy, proxy_info]
+    choices: [floating_address, image_pull, instance, instance_check, instance_clean, instance_info, instance_logs, instance_rename, proxy, proxy_info]
   ships:
     description: Per ship (an inventory host with C(maestro_docker)), the module's arguments of that ship, such as C(instances).
     type: dict
@@ -139,7 +139,18 @@ ARGUMENT_SPEC = {
     "module": {
         "type": "str",
         "required": True,
-        "choices": ["image_pull", "instance", "instance_check", "instance_clean", "instance_info", "instance_logs", "instance_rename", "proxy", "proxy_info"],
+        "choices": [
+            "floating_address",
+            "image_pull",
+            "instance",
+            "instance_check",
+            "instance_clean",
+            "instance_info",
+            "instance_logs",
+            "instance_rename",
+            "proxy",
+            "proxy_info",
+        ],
     },
     "outside_play": {"type": "bool", "default": False},
     "unreachable": {"type": "str", "choices": ["fail", "skip"], "default": "fail"},

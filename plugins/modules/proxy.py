@@ -188,6 +188,22 @@ options:
         description:
           - Address the listener binds. Default is every address of the ship.
         type: str
+  health:
+    description:
+      - A health endpoint that tells whether this proxy is fit, at C(/maestro/health) on O(health.port) of every
+        address of the ship (HAProxy's C(monitor-uri)). It answers C(200) while every frontend has a server up, C(503) when a
+        frontend has none, no answer when HAProxy is down.
+      - For a load balancer or DNS service of your own in front of several proxies (its health check), and for the
+        keepalived of M(maestro.docker.floating_address), which gives up the floating address when the proxy is not fit.
+      - Kept as stored when not given; O(health.port=0) removes it.
+    type: dict
+    version_added: 0.2.0
+    suboptions:
+      port:
+        description:
+          - Port of the endpoint. V(0) removes it.
+        type: int
+        required: true
   purge:
     description:
       - Remove the stored frontends that O(frontends) does not list.
@@ -343,6 +359,12 @@ stats_listener:
   returned: success and O(state=present)
   type: dict
   sample: {port: 8404, address: ""}
+  version_added: 0.2.0
+health_endpoint:
+  description: The health endpoint, C({port}); null without one.
+  returned: success and O(state=present)
+  type: dict
+  sample: {port: 8405}
   version_added: 0.2.0
 reloaded:
   description: Whether HAProxy was reloaded with a new configuration (or would be, in check mode).

@@ -64,6 +64,9 @@ FLAKY_PERCENT = 20
 SLOW_MS = 300
 PROXY_REPOSITORY = "proxy/haproxy"
 PROXY_TAG = "2.6"
+# keepalived (VRRP) for a floating address in front of the proxies: Debian's binary, laid into an image like HAProxy's.
+KEEPALIVED_REPOSITORY = "proxy/keepalived"
+KEEPALIVED_TAG = "2.2"
 # Extra fleets beside a main one (Fleet.extra): their prefixes' last letter, per slot, and where their subnets start.
 # Slots 0-3 of the fleet on A.B.C take A.B.(100 + 4C + slot), so main fleets with extras take third octets 0 to
 # MAIN_THIRD_OCTET_MAX. Slot 4, added later, takes A.(B + 1).C: 39-99 hold main fleets that have no extras.
@@ -77,6 +80,7 @@ PACKAGES = {  # command -> Debian package that provides it
     "iptables": "iptables",
     "ip": "iproute2",
     "nsenter": "util-linux",
+    "keepalived": "keepalived",
 }
 
 
@@ -548,11 +552,12 @@ class Fleet:
         """(repository, tag) -> a function that returns its build context."""
         images: dict[tuple[str, str], object] = {(DEMO_REPOSITORY, tag): (lambda t=tag: demo_web_context(t)) for tag in DEMO_TAGS}
         images[(PROXY_REPOSITORY, PROXY_TAG)] = haproxy_context
+        images[(KEEPALIVED_REPOSITORY, KEEPALIVED_TAG)] = keepalived_context
         return images
 
     def ensure_images(self) -> None:
         """Build the demo and proxy images FROM scratch on ship1 and push them to the registry."""
-        present = {repo: self.registry_tags(repo) for repo in (DEMO_REPOSITORY, PROXY_REPOSITORY)}
+        present = {repo: self.registry_tags(repo) for repo in (DEMO_REPOSITORY, PROXY_REPOSITORY, KEEPALIVED_REPOSITORY)}
         missing = {key: make for key, make in self.images_to_build().items() if key[1] not in present[key[0]]}
         if not missing:
             return
@@ -602,6 +607,7 @@ class Fleet:
             "  images:",
             *(f"    {tag}: {self.image(tag)}" for tag in DEMO_TAGS),
             f"    proxy: {self.image(PROXY_TAG, PROXY_REPOSITORY)}",
+            f"    keepalived: {self.image(KEEPALIVED_TAG, KEEPALIVED_REPOSITORY)}",
             "ship_defaults:",
             f"  docker_port: {API_PORT}",
             "  timeout: 30",
@@ -884,6 +890,42 @@ def haproxy_context() -> io.BytesIO:
         "rootfs/etc/group": (b"root:x:0:\nhaproxy:x:99:\n", 0o644),
     }
     paths = {"rootfs/bin/busybox": shutil.which("busybox") or "/usr/bin/busybox", "rootfs/usr/sbin/haproxy": binary}
+    paths.update({f"rootfs{lib}": os.path.realpath(lib) for lib in libs})
+    return _tarball(files, paths)
+
+
+KEEPALIVED_CONF = """# Placeholder: maestro.docker writes the real configuration and reloads (SIGHUP).
+global_defs {
+    router_id placeholder
+}
+"""
+
+
+def keepalived_context() -> io.BytesIO:
+    """proxy/keepalived:2.2: Debian's keepalived binary and the libraries ldd lists, FROM scratch, with busybox for its
+    track scripts (wget to the proxy's health endpoint). VRRP only, in the foreground, logging to the console;
+    SIGHUP reloads the configuration at /etc/keepalived/keepalived.conf. It needs host networking and NET_ADMIN,
+    NET_BROADCAST and NET_RAW to hold an address and send VRRP adverts."""
+    binary = shutil.which("keepalived") or "/usr/sbin/keepalived"
+    libs = re.findall(r"(/\S+) \(0x", run("ldd", binary).stdout)
+    dockerfile = "\n".join(
+        [
+            "FROM scratch",
+            "COPY rootfs/ /",
+            'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
+            'LABEL org.opencontainers.image.title="keepalived"',
+            'CMD ["/usr/sbin/keepalived", "--dont-fork", "--log-console", "--vrrp", "-f", "/etc/keepalived/keepalived.conf"]',
+        ]
+    )
+    files = {
+        "Dockerfile": (dockerfile.encode(), 0o644),
+        "rootfs/etc/keepalived/keepalived.conf": (KEEPALIVED_CONF.encode(), 0o644),
+        "rootfs/etc/passwd": (b"root:x:0:0:root:/:/bin/sh\nkeepalived_script:x:98:98::/:/bin/false\n", 0o644),
+        "rootfs/etc/group": (b"root:x:0:\nkeepalived_script:x:98:\n", 0o644),
+        "rootfs/tmp/.keep": (b"", 0o644),
+        "rootfs/run/.keep": (b"", 0o644),
+    }
+    paths = {"rootfs/bin/busybox": shutil.which("busybox") or "/usr/bin/busybox", "rootfs/usr/sbin/keepalived": binary}
     paths.update({f"rootfs{lib}": os.path.realpath(lib) for lib in libs})
     return _tarball(files, paths)
 

@@ -68,6 +68,7 @@ class Load:
         self._requests = 0
         self._answers: Counter[str] = Counter()
         self._errors: Counter[str] = Counter()
+        self._failed_at: list[tuple[float, str]] = []
 
     # ---- control -------------------------------------------------------------------------------
     def start(self) -> Load:
@@ -101,6 +102,11 @@ class Load:
                 errors=dict(self._errors),
             )
 
+    def failures_at(self) -> list[tuple[float, str]]:
+        """Each failed request: (time.monotonic() when it was sent, reason), in order."""
+        with self._lock:
+            return sorted(self._failed_at)
+
     def __enter__(self) -> Load:
         return self.start()
 
@@ -116,6 +122,7 @@ class Load:
             if delay > 0 and self._stop.wait(delay):
                 break
             next_at = max(next_at + interval, time.monotonic() - 1)
+            sent = time.monotonic()
             conn, answer, error = self._one(conn)
             with self._lock:
                 self._requests += 1
@@ -123,6 +130,7 @@ class Load:
                     self._answers[answer] += 1
                 else:
                     self._errors[error] += 1
+                    self._failed_at.append((sent, error))
         if conn is not None:
             conn.close()
 

@@ -31,6 +31,8 @@ CHECK = "check inter 1s fall 2 rise 1"
 MAX_WEIGHT = 256  # HAProxy's server weights go from 0 (no traffic) to 256
 STATS_NAME = "maestro-stats"  # the section of the statistics listener; no frontend may take its name
 STATS_URI = "/stats"  # HAProxy answers its statistics as CSV at /stats;csv
+HEALTH_NAME = "maestro-health"  # the section of the health endpoint; no frontend may take its name
+HEALTH_URI = "/maestro/health"  # 200 while the proxy is fit (every frontend has a server up), else 503
 
 
 class ProxyConfigError(ValueError):
@@ -175,10 +177,12 @@ def changes(stored: list[dict], merged: list[dict]) -> dict:
     }
 
 
-def state_line(frontends: list[dict], stats: dict | None = None) -> str:
+def state_line(frontends: list[dict], stats: dict | None = None, health: dict | None = None) -> str:
     state = {"version": STATE_VERSION, "frontends": frontends}
     if stats:
         state["stats"] = stats
+    if health:
+        state["health"] = health
     return STATE_PREFIX + json.dumps(state, sort_keys=True, separators=(",", ":"))
 
 
@@ -200,13 +204,42 @@ def normalize_stats(stats) -> dict | None:
     return {"port": port, "address": address}
 
 
-def check_stats(stats: dict | None, frontends: list[dict]) -> None:
-    """Refuse a statistics listener on a frontend's port, and a frontend that takes its section's name."""
+def check_stats(stats: dict | None, frontends: list[dict], health: dict | None = None) -> None:
+    """Refuse a statistics listener or health endpoint on a frontend's port (or each other's), and a frontend that takes
+    their sections' names."""
     for frontend in frontends:
-        if frontend["name"] == STATS_NAME:
-            raise ProxyConfigError(f"frontend {STATS_NAME}: the name is the statistics listener's; give the frontend another")
-        if stats and frontend["port"] == stats["port"]:
-            raise ProxyConfigError(f"the statistics listener and frontend {frontend['name']} both listen on port {stats['port']}")
+        for section, listener, what in ((STATS_NAME, stats, "the statistics listener"), (HEALTH_NAME, health, "the health endpoint")):
+            if frontend["name"] == section:
+                raise ProxyConfigError(f"frontend {section}: the name is {what}'s; give the frontend another")
+            if listener and frontend["port"] == listener["port"]:
+                raise ProxyConfigError(f"{what} and frontend {frontend['name']} both listen on port {listener['port']}")
+    if stats and health and stats["port"] == health["port"]:
+        raise ProxyConfigError(f"the statistics listener and the health endpoint both listen on port {stats['port']}")
+
+
+def normalize_health(health) -> dict | None:
+    """The health endpoint ``{port}``, checked; None for port 0 (no endpoint) or none at all."""
+    if health is None:
+        return None
+    if not isinstance(health, dict):
+        raise ProxyConfigError(f"health must be a dict with port, not {health!r}")
+    unknown = sorted(set(health) - {"port"}, key=str)
+    if unknown:
+        raise ProxyConfigError(f"health: unknown keys {', '.join(map(str, unknown))}")
+    if health.get("port") == 0 and not isinstance(health.get("port"), bool):
+        return None
+    return {"port": _port(health.get("port"), "health")}
+
+
+def parse_state_health(text: str | None) -> dict | None:
+    """The health endpoint stored in a configuration this module wrote; None when it has none (or is another file)."""
+    for line in (text or "").splitlines():
+        if line.startswith(STATE_PREFIX):
+            try:
+                return normalize_health(json.loads(line[len(STATE_PREFIX) :]).get("health"))
+            except (ValueError, AttributeError, ProxyConfigError):
+                return None
+    return None
 
 
 def parse_state_stats(text: str | None) -> dict | None:
@@ -233,19 +266,21 @@ def parse_state(text: str | None) -> list[dict] | None:
     return None
 
 
-def render(frontends: list[dict], *, drain_timeout: int = 30, keepalive: bool = False, stats: dict | None = None) -> str:
+def render(frontends: list[dict], *, drain_timeout: int = 30, keepalive: bool = False, stats: dict | None = None, health: dict | None = None) -> str:
     """The whole haproxy.cfg for these (normalized, merged) frontends, and the statistics listener ``stats``, if any.
 
     A frontend with ``weights`` gives each server the weight of its colour (its backend's colour, else the
     frontend's), so one backend can hold both colours' servers and split the traffic between them. The
     statistics listener answers HAProxy's statistics page at ``/stats`` on its port, as CSV at ``/stats;csv``.
+    The health endpoint ``health`` answers ``/maestro/health`` on its port (every address): 200 while every frontend
+    has a server up, 503 when one has none; keepalived and a user's own load balancer ask it whether the proxy is fit.
 
     keepalive=False closes every client connection after its response (``option httpclose``): an old
     worker that stops after a reload then never closes an idle keep-alive connection under a client
     that is just sending on it, which measured as ~1.5 failed requests per reload for keep-alive clients.
     """
     lines = [
-        state_line(frontends, stats),
+        state_line(frontends, stats, health),
         "# Written by maestro.docker.proxy: changes made by hand are replaced at its next run.",
         "global",
         f"    hard-stop-after {int(drain_timeout)}s",
@@ -290,6 +325,18 @@ def render(frontends: list[dict], *, drain_timeout: int = 30, keepalive: bool = 
             "    stats enable",
             f"    stats uri {STATS_URI}",
         ]
+    if health:
+        lines += [
+            "",
+            f"frontend {HEALTH_NAME}",
+            "    # Whether this proxy is fit: 200 while every frontend has a server up, else 503 (keepalived, load balancers)",
+            f"    bind :{health['port']}",
+            "    mode http",
+            "    option httpclose",
+            f"    monitor-uri {HEALTH_URI}",
+        ]
+        if frontends:
+            lines.append("    monitor fail if " + " || ".join(f"{{ nbsrv({f['name']}) lt 1 }}" for f in frontends))
     return "\n".join(lines) + "\n"
 
 

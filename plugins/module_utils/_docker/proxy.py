@@ -49,16 +49,18 @@ def _summary(client, name: str, container: dict | None) -> dict:
     return {"name": name, "id": (container or {}).get("Id"), "ship": client.ship}
 
 
-def _inspect_ours(client, name: str) -> dict | None:
+def _inspect_ours(client, name: str, role: str = ROLE) -> dict | None:
+    """The container ``name`` if this collection made it for ``role`` (its labels say so), None if there is none; any
+    other container of that name fails the task and is left untouched. The keepalived beside a proxy uses it too."""
     container = client.inspect_container(name)
     if container is None:
         return None
     labels = _labels(container)
-    if labels.get(_spec.LABEL_MANAGED) != "true" or labels.get(LABEL_ROLE) != ROLE:
+    if labels.get(_spec.LABEL_MANAGED) != "true" or labels.get(LABEL_ROLE) != role:
         cause = (
-            f"the name is held by container {container['Id'][:12]} that has no {_spec.LABEL_MANAGED}=true and {LABEL_ROLE}={ROLE} labels; it is left untouched"
+            f"the name is held by container {container['Id'][:12]} that has no {_spec.LABEL_MANAGED}=true and {LABEL_ROLE}={role} labels; it is left untouched"
         )
-        raise DockerFailure("managing proxy container", name, client.ship, cause)
+        raise DockerFailure(f"managing {role} container", name, client.ship, cause)
     return container
 
 
@@ -118,10 +120,12 @@ class Proxy:
             merged = _haproxy.set_weights(merged, p.get("weights"))
             # the statistics listener is kept as stored unless given; port 0 removes it
             stats = _haproxy.normalize_stats(p["stats"]) if p.get("stats") is not None else _haproxy.parse_state_stats(before_text)
-            _haproxy.check_stats(stats, merged)
+            # so is the health endpoint
+            health = _haproxy.normalize_health(p["health"]) if p.get("health") is not None else _haproxy.parse_state_health(before_text)
+            _haproxy.check_stats(stats, merged, health)
         except _haproxy.ProxyConfigError as exc:
             raise DockerFailure("configuring proxy", self.name, self.client.ship, exc) from None
-        text = _haproxy.render(merged, drain_timeout=p["drain_timeout"], keepalive=p["keepalive"], stats=stats)
+        text = _haproxy.render(merged, drain_timeout=p["drain_timeout"], keepalive=p["keepalive"], stats=stats, health=health)
         result = {
             "changed": False,
             "actions": [],
@@ -130,6 +134,7 @@ class Proxy:
             "frontend_changes": _haproxy.changes(stored, merged),
             "config": text,
             "stats_listener": stats,
+            "health_endpoint": health,
             "reloaded": False,
             "drained": None,
             "drain_seconds": None,

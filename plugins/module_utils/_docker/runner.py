@@ -16,6 +16,7 @@ from __future__ import annotations
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.maestro.docker.plugins.module_utils._docker import haproxy as _haproxy
+from ansible_collections.maestro.docker.plugins.module_utils._docker import keepalived as _keepalived
 from ansible_collections.maestro.docker.plugins.module_utils._docker import lock as _lock
 from ansible_collections.maestro.docker.plugins.module_utils._docker import proxy as _proxy
 from ansible_collections.maestro.docker.plugins.module_utils._docker import spec as _spec
@@ -91,6 +92,21 @@ ARGUMENT_SPECS: dict[str, dict] = {
         "validate_only": {"type": "bool", "default": False},
         "weights": {"type": "dict"},
         "stats": {"type": "dict", "options": {"port": {"type": "int", "required": True}, "address": {"type": "str"}}},
+        "health": {"type": "dict", "options": {"port": {"type": "int", "required": True}}},
+        **REGISTRIES_ARG,
+    },
+    "floating_address": {
+        "name": {"type": "str", "default": "maestro-keepalived"},
+        "image": {"type": "str"},
+        "state": {"type": "str", "choices": list(_keepalived.STATES), "default": "present"},
+        "environment": {"type": "str"},
+        "address": {"type": "str"},
+        "interface": {"type": "str", "default": "eth0"},
+        "virtual_router_id": {"type": "int", "default": 51},
+        "advert_int": {"type": "float", "default": 0.5},
+        "priority": {"type": "int"},
+        "hosts": {"type": "list", "elements": "str", "default": []},
+        "health_port": {"type": "int"},
         **REGISTRIES_ARG,
     },
     "proxy_info": {
@@ -143,6 +159,7 @@ OPERATIONS = {
     "instance_logs": lambda client, p, check_mode: _batch(client, p, check_mode).logs(p["lines"]),
     "proxy": _proxy.proxy,
     "proxy_info": _proxy.proxy_info,
+    "floating_address": _keepalived.floating_address,
     "lock": _lock.lock,
 }
 

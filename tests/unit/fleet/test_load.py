@@ -76,3 +76,17 @@ def test_snapshot_since_and_rate():
     earlier = Snapshot(elapsed=2.0, requests=50, failures=1, answers={"v1": 40, "v2": 9}, errors={"HTTP 502": 1})
     assert later.since(earlier) == Snapshot(elapsed=2.0, requests=50, failures=0, answers={"v2": 50}, errors={})
     assert later.rate == 25.0 and Snapshot().rate == 0.0
+
+
+def test_each_failure_is_recorded_with_the_time_it_was_sent(server):
+    load = Load(server, rate=50, threads=1).start()
+    time.sleep(0.3)
+    Handler.status = 500
+    failing_from = time.monotonic()
+    time.sleep(0.3)
+    total = load.stop()
+    failures = load.failures_at()
+    assert len(failures) == total.failures >= 5
+    assert {why for _at, why in failures} == {"HTTP 500"}
+    assert [at for at, _why in failures] == sorted(at for at, _why in failures)
+    assert failures[0][0] >= failing_from - 0.05  # sent around the change, not before the load started failing

@@ -288,3 +288,56 @@ def test_haproxy_accepts_weights_and_the_stats_listener(tmp_path):
     proc = subprocess.run(["haproxy", "-c", "-f", str(path)], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "[WARNING]" not in proc.stdout + proc.stderr
+
+
+def test_health_endpoint_renders_last_fails_when_a_frontend_has_no_server_up_and_is_stored():
+    frontends = h.normalize([fe(backends=[server()]), fe("db", 15432, mode="tcp", backends=[server("db-1", port=5432)])])
+    text = h.render(frontends, health=h.normalize_health({"port": 8405}))
+    assert text.endswith(
+        "\nfrontend maestro-health\n"
+        "    # Whether this proxy is fit: 200 while every frontend has a server up, else 503 (keepalived, load balancers)\n"
+        "    bind :8405\n"
+        "    mode http\n"
+        "    option httpclose\n"
+        "    monitor-uri /maestro/health\n"
+        "    monitor fail if { nbsrv(web) lt 1 } || { nbsrv(db) lt 1 }\n"
+    )
+    assert h.parse_state_health(text) == {"port": 8405}
+    assert h.parse_state_stats(text) is None and h.parse_state(text) == frontends
+    assert h.parse_state_health(h.render(frontends)) is None and "maestro-health" not in h.render(frontends)
+    # no frontend yet: the endpoint answers 200 as long as HAProxy runs
+    assert h.render([], health={"port": 8405}).endswith("    monitor-uri /maestro/health\n")
+
+
+@pytest.mark.parametrize(
+    ("health", "message"),
+    [
+        ({"port": 70000}, "health: port must be a number from 1 to 65535, not 70000"),
+        ({"port": 8405, "uri": "/x"}, "health: unknown keys uri"),
+        (8405, "health must be a dict with port, not 8405"),
+    ],
+)
+def test_health_endpoint_is_refused_with_a_clear_message(health, message):
+    with pytest.raises(h.ProxyConfigError) as err:
+        h.normalize_health(health)
+    assert str(err.value) == message
+
+
+def test_health_endpoint_port_zero_means_none_and_clashes_are_refused():
+    assert h.normalize_health({"port": 0}) is None and h.normalize_health(None) is None
+    with pytest.raises(h.ProxyConfigError, match="^the health endpoint and frontend web both listen on port 8405$"):
+        h.check_stats(None, h.normalize([fe(port=8405)]), {"port": 8405})
+    with pytest.raises(h.ProxyConfigError, match="^the statistics listener and the health endpoint both listen on port 8404$"):
+        h.check_stats({"port": 8404, "address": ""}, [], {"port": 8404})
+    with pytest.raises(h.ProxyConfigError, match="^frontend maestro-health: the name is the health endpoint's; give the frontend another$"):
+        h.check_stats(None, h.normalize([fe("maestro-health")]), None)
+
+
+@pytest.mark.skipif(not shutil.which("haproxy"), reason="needs the haproxy binary")
+def test_haproxy_accepts_the_health_endpoint(tmp_path):
+    path = tmp_path / "haproxy.cfg"
+    frontends = h.normalize([canary_frontend(), fe("db", 15432, mode="tcp", backends=[server("db-1", port=5432)])])
+    path.write_text(h.render(frontends, stats={"port": 18404, "address": ""}, health={"port": 18405}))
+    proc = subprocess.run(["haproxy", "-c", "-f", str(path)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "[WARNING]" not in proc.stdout + proc.stderr
