@@ -86,7 +86,7 @@ $(SSHD_ROOT)/usr/sbin/sshd:
 
 integration: fleet $(SSHD_ROOT)/usr/sbin/sshd bench/.venv-maestro/.installed
 	FLEET_SSHD=$(CURDIR)/$(SSHD_ROOT)/usr/sbin/sshd FLEET_SSHD_LIBS=$$(echo $(CURDIR)/$(SSHD_ROOT)/usr/lib/*-linux-gnu) \
-	  pytest tests/integration -q -rs
+	  pytest tests/integration -q -rs --durations=15
 
 # The Molecule scenarios of the roles (extensions/molecule/README.md). The default scenario brings up a fleet of its
 # own (MOLECULE_FLEET_PREFIX=mdm, MOLECULE_FLEET_SUBNET=10.231.9, state in .fleet-molecule/) and takes it down at the
