@@ -121,3 +121,61 @@ def test_inventory_list_holds_no_registry_password(vault_stack):
     assert stack["values"]["secret"] not in proc.stdout  # the env value given with !vault, published encrypted too
     password = listed["_meta"]["hostvars"]["ship1"]["maestro_registries"]["fleet"]["password"]
     assert password["__ansible_vault"].startswith("$ANSIBLE_VAULT;1.1;AES256")
+
+
+AUTH_SHIPS_FILE = """\
+name: {prefix}
+ships:
+  tls1: {{ip: {ip}, docker_port: 2376, tls: true, tls_verify: true, tls_ca_cert: {certs}/ca.pem, tls_cert: {certs}/cert.pem, tls_key: {certs}/key.pem}}
+registries:
+  auth:
+    registry: "http://{registry}"
+    username: {username}
+    password: {password}
+services:
+  web:
+    image: {image}
+    instances:
+      {prefix}-web-1: {{ship: tls1}}
+"""
+
+
+def test_a_registry_password_given_with_vault_pulls_from_a_registry_that_wants_it(auth_registry, tls_ship, inventory, tmp_path):
+    """Issue 16: the registry password as ansible-vault encrypts it, published encrypted, decrypted by the engine for the
+    pull from a registry that refuses anonymous pulls (htpasswd), over the ship's TLS API; the password in no output."""
+    prefix = f"{json.loads(inventory.read_text())['all']['vars']['name_prefix']}va"
+    vault_password = f"vault-{secrets.token_hex(8)}"
+    vault = VaultLib([("default", VaultSecret(vault_password.encode()))])
+    (tmp_path / "vault-password").write_text(vault_password)
+    ship = tls_ship.ships[0]
+    ships_file = tmp_path / f"{prefix}.maestro.yaml"
+    ships_file.write_text(
+        AUTH_SHIPS_FILE.format(
+            prefix=prefix,
+            ip=ship.ip,
+            certs=tls_ship.tls_dir,
+            registry=auth_registry["registry"],
+            username=auth_registry["username"],
+            password=_vaulted(vault, auth_registry["password"], 6),
+            image=auth_registry["image"],
+        )
+    )
+    client = ship.client(timeout=60)
+    try:
+        client.images.remove(auth_registry["image"], force=True)
+    except Exception:  # noqa: BLE001, S110 - docker.errors.ImageNotFound: not pulled yet
+        pass
+    cmd = [str(BIN / "ansible-playbook"), str(REPO / "playbooks" / "pull.yml"), "-i", str(ships_file), "-vvv"]
+    env = {**os.environ, **_env()}
+    refused = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=300, check=False)
+    assert refused.returncode != 0 and "no vault secrets" in refused.stdout + refused.stderr, (refused.stdout + refused.stderr)[-3000:]
+    proc = subprocess.run(
+        [*cmd, "--vault-password-file", str(tmp_path / "vault-password")], capture_output=True, text=True, env=env, cwd=REPO, timeout=300, check=False
+    )
+    output = proc.stdout + proc.stderr
+    try:
+        assert proc.returncode == 0, output[-5000:]
+        assert client.images.get(auth_registry["image"]).id.startswith("sha256:")
+        assert auth_registry["password"] not in output
+    finally:
+        client.close()
