@@ -161,10 +161,14 @@ def test_a_registry_password_given_with_vault_pulls_from_a_registry_that_wants_i
         )
     )
     client = ship.client(timeout=60)
-    try:
-        client.images.remove(auth_registry["image"], force=True)
-    except Exception:  # noqa: BLE001, S110 - docker.errors.ImageNotFound: not pulled yet
-        pass
+
+    def remove_image():  # the registry_auth target expects the image absent from the ship, as the fixture leaves it
+        try:
+            client.images.remove(auth_registry["image"], force=True)
+        except Exception:  # noqa: BLE001, S110 - docker.errors.ImageNotFound: not pulled
+            pass
+
+    remove_image()
     cmd = [str(BIN / "ansible-playbook"), str(REPO / "playbooks" / "pull.yml"), "-i", str(ships_file), "-vvv"]
     env = {**os.environ, **_env()}
     refused = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=300, check=False)
@@ -178,4 +182,5 @@ def test_a_registry_password_given_with_vault_pulls_from_a_registry_that_wants_i
         assert client.images.get(auth_registry["image"]).id.startswith("sha256:")
         assert auth_registry["password"] not in output
     finally:
+        remove_image()
         client.close()
