@@ -871,27 +871,27 @@ def haproxy_context() -> io.BytesIO:
     Laid out like the official ``haproxy`` image (config at /usr/local/etc/haproxy/haproxy.cfg,
     master-worker in the foreground, SIGUSR2 reloads), so the collection treats both alike.
     """
-    binary = shutil.which("haproxy") or "/usr/sbin/haproxy"
-    libs = re.findall(r"(/\S+) \(0x", run("ldd", binary).stdout)  # "name => /path (0x...)" and the loader
-    dockerfile = "\n".join(
-        [
-            "FROM scratch",
-            "COPY rootfs/ /",
-            'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
-            'LABEL org.opencontainers.image.title="haproxy"',
-            "STOPSIGNAL SIGUSR1",
-            'CMD ["/usr/sbin/haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]',
-        ]
+    return _debian_binary_context(
+        "haproxy",
+        ["STOPSIGNAL SIGUSR1", 'CMD ["/usr/sbin/haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]'],
+        {
+            "rootfs/usr/local/etc/haproxy/haproxy.cfg": (HAPROXY_CFG.encode(), 0o644),
+            "rootfs/etc/passwd": (b"root:x:0:0:root:/:/bin/sh\nhaproxy:x:99:99::/:/bin/false\n", 0o644),
+            "rootfs/etc/group": (b"root:x:0:\nhaproxy:x:99:\n", 0o644),
+        },
     )
-    files = {
-        "Dockerfile": (dockerfile.encode(), 0o644),
-        "rootfs/usr/local/etc/haproxy/haproxy.cfg": (HAPROXY_CFG.encode(), 0o644),
-        "rootfs/etc/passwd": (b"root:x:0:0:root:/:/bin/sh\nhaproxy:x:99:99::/:/bin/false\n", 0o644),
-        "rootfs/etc/group": (b"root:x:0:\nhaproxy:x:99:\n", 0o644),
-    }
-    paths = {"rootfs/bin/busybox": shutil.which("busybox") or "/usr/bin/busybox", "rootfs/usr/sbin/haproxy": binary}
+
+
+def _debian_binary_context(program: str, dockerfile_tail: list[str], files: dict) -> io.BytesIO:
+    """The build context of an image FROM scratch holding Debian's /usr/sbin/<program>, the libraries ldd lists for it
+    and busybox, titled ``program``; ``dockerfile_tail`` ends the Dockerfile (its CMD), ``files`` go in beside."""
+    binary = shutil.which(program) or f"/usr/sbin/{program}"
+    libs = re.findall(r"(/\S+) \(0x", run("ldd", binary).stdout)  # "name => /path (0x...)" and the loader
+    head = ["FROM scratch", "COPY rootfs/ /", 'RUN ["/bin/busybox", "--install", "-s", "/bin"]', f'LABEL org.opencontainers.image.title="{program}"']
+    dockerfile = "\n".join(head + dockerfile_tail)
+    paths = {"rootfs/bin/busybox": shutil.which("busybox") or "/usr/bin/busybox", f"rootfs/usr/sbin/{program}": binary}
     paths.update({f"rootfs{lib}": os.path.realpath(lib) for lib in libs})
-    return _tarball(files, paths)
+    return _tarball({"Dockerfile": (dockerfile.encode(), 0o644), **files}, paths)
 
 
 KEEPALIVED_CONF = """# Placeholder: maestro.docker writes the real configuration and reloads (SIGHUP).
@@ -906,28 +906,17 @@ def keepalived_context() -> io.BytesIO:
     track scripts (wget to the proxy's health endpoint). VRRP only, in the foreground, logging to the console;
     SIGHUP reloads the configuration at /etc/keepalived/keepalived.conf. It needs host networking and NET_ADMIN,
     NET_BROADCAST and NET_RAW to hold an address and send VRRP adverts."""
-    binary = shutil.which("keepalived") or "/usr/sbin/keepalived"
-    libs = re.findall(r"(/\S+) \(0x", run("ldd", binary).stdout)
-    dockerfile = "\n".join(
-        [
-            "FROM scratch",
-            "COPY rootfs/ /",
-            'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
-            'LABEL org.opencontainers.image.title="keepalived"',
-            'CMD ["/usr/sbin/keepalived", "--dont-fork", "--log-console", "--vrrp", "-f", "/etc/keepalived/keepalived.conf"]',
-        ]
+    return _debian_binary_context(
+        "keepalived",
+        ['CMD ["/usr/sbin/keepalived", "--dont-fork", "--log-console", "--vrrp", "-f", "/etc/keepalived/keepalived.conf"]'],
+        {
+            "rootfs/etc/keepalived/keepalived.conf": (KEEPALIVED_CONF.encode(), 0o644),
+            "rootfs/etc/passwd": (b"root:x:0:0:root:/:/bin/sh\nkeepalived_script:x:98:98::/:/bin/false\n", 0o644),
+            "rootfs/etc/group": (b"root:x:0:\nkeepalived_script:x:98:\n", 0o644),
+            "rootfs/tmp/.keep": (b"", 0o644),
+            "rootfs/run/.keep": (b"", 0o644),
+        },
     )
-    files = {
-        "Dockerfile": (dockerfile.encode(), 0o644),
-        "rootfs/etc/keepalived/keepalived.conf": (KEEPALIVED_CONF.encode(), 0o644),
-        "rootfs/etc/passwd": (b"root:x:0:0:root:/:/bin/sh\nkeepalived_script:x:98:98::/:/bin/false\n", 0o644),
-        "rootfs/etc/group": (b"root:x:0:\nkeepalived_script:x:98:\n", 0o644),
-        "rootfs/tmp/.keep": (b"", 0o644),
-        "rootfs/run/.keep": (b"", 0o644),
-    }
-    paths = {"rootfs/bin/busybox": shutil.which("busybox") or "/usr/bin/busybox", "rootfs/usr/sbin/keepalived": binary}
-    paths.update({f"rootfs{lib}": os.path.realpath(lib) for lib in libs})
-    return _tarball(files, paths)
 
 
 def _tarball(files: dict[str, tuple[bytes, int]], paths: dict[str, str]) -> io.BytesIO:

@@ -28,7 +28,6 @@ from ansible_collections.maestro.docker.plugins.module_utils._docker import prox
 from ansible_collections.maestro.docker.plugins.module_utils._docker import spec as _spec
 from ansible_collections.maestro.docker.plugins.module_utils._docker.client import DockerFailure
 from ansible_collections.maestro.docker.plugins.module_utils._docker.haproxy import HEALTH_URI
-from ansible_collections.maestro.docker.plugins.module_utils._docker.registry import Puller
 
 CONFIG_PATH = "/etc/keepalived/keepalived.conf"
 ROLE = "floating-address"
@@ -156,19 +155,19 @@ def _differs(container: dict, p: dict) -> list[str]:
     return found
 
 
-class FloatingAddress:
+class FloatingAddress(_proxy.ConfiguredContainer):
     """The keepalived container on the ship ``client`` talks to."""
 
-    def __init__(self, client, p: dict, check_mode: bool):
-        self.client, self.p, self.check_mode = client, p, check_mode
-        self.name = p["name"]
+    CONFIG_PATH = CONFIG_PATH
+
+    def _container_config(self) -> dict:
+        return container_config(self.p)
+
+    def _discard(self) -> None:
+        self._remove()
 
     def _summary(self, container: dict | None) -> dict:
         return _proxy._summary(self.client, self.name, container)
-
-    def _act(self, result: dict, action: str) -> None:
-        result["actions"].append(action)
-        result["changed"] = True
 
     def present(self) -> dict:
         p = self.p
@@ -211,25 +210,6 @@ class FloatingAddress:
                 self.client.write_file(self.name, CONFIG_PATH, text)
                 self.client.signal(self.name, "SIGHUP")
         return result
-
-    def _create(self, result: dict, text: str) -> None:
-        pulled = Puller(self.client, self.p.get("registries"), self.check_mode).pull(self.p["image"], "missing")
-        if pulled["changed"]:
-            self._act(result, pulled["action"])
-        self._act(result, "created")
-        self._act(result, "started")
-        if self.check_mode:
-            return
-        if self.client.inspect_image(self.p["image"]) is None:
-            raise DockerFailure("finding image", self.p["image"], self.client.ship, "the image is not on the ship")
-        self.client.create(self.name, container_config(self.p))
-        try:
-            self.client.write_file(self.name, CONFIG_PATH, text)
-            self._start()
-        except DockerFailure:
-            self._remove()
-            raise
-        result["container"] = self._summary(self.client.inspect_container(self.name))
 
     def _start(self) -> None:
         """Start the container; fail with keepalived's output if it exits within its first moments."""

@@ -97,12 +97,63 @@ def _drift_warnings(container: dict, p: dict) -> list[str]:
     ]
 
 
-class Proxy:
-    """One proxy container on the ship ``client`` talks to."""
+class ConfiguredContainer:
+    """A container of the collection's own that runs from one configuration file written into it: the proxy, and the
+    keepalived beside it (keepalived.py). Subclasses say where the file goes, how the container is made and started,
+    and how one that failed to start is taken away again."""
+
+    CONFIG_PATH = ""
 
     def __init__(self, client, p: dict, check_mode: bool):
         self.client, self.p, self.check_mode = client, p, check_mode
         self.name = p["name"]
+
+    def _container_config(self) -> dict:
+        raise NotImplementedError
+
+    def _start(self) -> None:
+        raise NotImplementedError
+
+    def _discard(self) -> None:
+        raise NotImplementedError
+
+    def _act(self, result: dict, action: str) -> None:
+        result["actions"].append(action)
+        result["changed"] = True
+
+    def _create(self, result: dict, text: str) -> None:
+        pulled = Puller(self.client, self.p.get("registries"), self.check_mode).pull(self.p["image"], "missing")
+        if pulled["changed"]:
+            self._act(result, pulled["action"])
+        self._act(result, "created")
+        self._act(result, "started")
+        if self.check_mode:
+            return
+        if self.client.inspect_image(self.p["image"]) is None:
+            raise DockerFailure("finding image", self.p["image"], self.client.ship, "the image is not on the ship")
+        self.client.create(self.name, self._container_config())
+        try:
+            # The configuration goes in before the first start: the images ship none of ours.
+            self.client.write_file(self.name, self.CONFIG_PATH, text)
+            self._start()
+        except DockerFailure:
+            # A container this run made and could not start is removed again, so the next run starts clean.
+            self._discard()
+            raise
+        result["container"] = _summary(self.client, self.name, self.client.inspect_container(self.name))
+
+
+class Proxy(ConfiguredContainer):
+    """One proxy container on the ship ``client`` talks to."""
+
+    CONFIG_PATH = CONFIG_PATH
+
+    def _container_config(self) -> dict:
+        return container_config(self.p)
+
+    def _discard(self) -> None:
+        self._stop_quietly()
+        self.client.remove(self.name, missing_ok=True)
 
     # ---- present -----------------------------------------------------------------------------
     def present(self) -> dict:
@@ -152,32 +203,6 @@ class Proxy:
         if not result["warnings"]:
             result.pop("warnings")
         return result
-
-    def _act(self, result: dict, action: str) -> None:
-        result["actions"].append(action)
-        result["changed"] = True
-
-    def _create(self, result: dict, text: str) -> None:
-        pulled = Puller(self.client, self.p.get("registries"), self.check_mode).pull(self.p["image"], "missing")
-        if pulled["changed"]:
-            self._act(result, pulled["action"])
-        self._act(result, "created")
-        self._act(result, "started")
-        if self.check_mode:
-            return
-        if self.client.inspect_image(self.p["image"]) is None:
-            raise DockerFailure("finding image", self.p["image"], self.client.ship, "the image is not on the ship")
-        self.client.create(self.name, container_config(self.p))
-        try:
-            # The configuration goes in before the first start: the official image ships none.
-            self.client.write_file(self.name, CONFIG_PATH, text)
-            self._start()
-        except DockerFailure:
-            # A container this run made and could not start is removed again, so the next run starts clean.
-            self._stop_quietly()
-            self.client.remove(self.name, missing_ok=True)
-            raise
-        result["container"] = _summary(self.client, self.name, self.client.inspect_container(self.name))
 
     def _start_stopped(self, result: dict, container: dict, before_text: str | None, text: str) -> None:
         if before_text != text:
