@@ -13,7 +13,7 @@ from ansible.errors import AnsibleActionFail
 from ansible_collections.maestro.docker.plugins.modules.on_ships import ARGUMENT_SPEC
 from ansible_collections.maestro.docker.plugins.plugin_utils import _bluegreen
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.plan import natural
-from ansible_collections.maestro.docker.plugins.plugin_utils._engine import on_every_ship, summarize_failures
+from ansible_collections.maestro.docker.plugins.plugin_utils._engine import on_every_ship, ship_line, step_line, summarize_failures
 from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, display, play_ships, ship_diffs
 
 
@@ -48,17 +48,20 @@ class ActionModule(ShipsAction):
         def execute(_action, ship, own):
             return ships.execute(module, ship, {**options, **own}, check_mode=check_mode, diff=diff)
 
+        verb = _done(module, options)
+
+        def done(_action, ship, outcome, seconds):
+            line = ship_line(label, verb, ship, outcome, seconds)
+            if line:
+                display.display(line)  # as each ship finishes: a long step shows its progress
+
         started = time.monotonic()
-        results = on_every_ship(label, wanted, execute)
+        results = on_every_ship(label, wanted, execute, done)
         unreachable = [ship for ship, outcome in results.items() if outcome.get("failed") and outcome.get("unreachable")]
         skipped = unreachable if args["unreachable"] == "skip" else []
         failed = [ship for ship, outcome in results.items() if outcome.get("failed") and ship not in skipped]
         if results:
-            states = "; ".join(
-                f"{ship}: {'SKIPPED' if ship in skipped else 'FAILED' if ship in failed else ('changed' if r.get('changed') else 'ok')}"
-                for ship, r in results.items()
-            )
-            display.display(f"  {label} ({time.monotonic() - started:.1f} s): {states}")
+            display.display(step_line(label, results, time.monotonic() - started, skipped))
         for ship in skipped:
             result.setdefault("warnings", []).append(f"{label}: ship {ship} cannot be reached, skipped (unreachable=skip): {results[ship].get('msg')}")
         outcome = {
@@ -80,6 +83,15 @@ class ActionModule(ShipsAction):
             outcome["diff"] = ship_diffs([(label, results)])
         result.update(ships.hide(outcome))
         return result
+
+
+def _done(module: str, options: dict) -> str:
+    """What a module's step did on a ship, for its progress line."""
+    if module == "instance":
+        return {"started": "started", "stopped": "stopped", "absent": "removed"}.get(str(options.get("state")), "changed")
+    if module == "proxy":
+        return "checked" if options.get("validate_only") else "reconfigured"
+    return {"image_pull": "pulled", "instance_rename": "renamed", "instance_clean": "cleaned"}.get(module, "changed")
 
 
 def _failure(label: str, ship: str, result: dict, unreachable: bool) -> str:

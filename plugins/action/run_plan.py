@@ -36,7 +36,8 @@ class ActionModule(ShipsAction):
             module = STEP_MODULES[action]
             return ships.execute(module, ship, step_options(action, ships.specs(ship, names), options), check_mode=check_mode, diff=diff)
 
-        outcome = run_steps(steps, play_ships(task_vars), execute, options=options, check_mode=check_mode, report=step_report(len(steps)))
+        report, ship_done = step_report(len(steps))
+        outcome = run_steps(steps, play_ships(task_vars), execute, options=options, check_mode=check_mode, report=report, ship_done=ship_done)
         if diff:
             outcome["diff"] = ship_diffs([(step["action"], step["ships"]) for step in outcome["steps"]])
         result.update(ships.hide(outcome))

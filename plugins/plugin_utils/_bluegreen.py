@@ -563,12 +563,14 @@ def _ship_list(ships) -> str:
     return ", ".join(sorted(ships, key=natural))
 
 
-def summary(action: str, decision: dict, proxies=()) -> str:
+def summary(action: str, decision: dict, proxies=(), *, seconds: float | None = None, check_mode: bool = False) -> str:
     """The last line of a blue/green deploy (or rollback) that succeeded: per colour brought up, its services, how many
-    instances on how many ships, the release and tag; where the traffic goes through; what was stopped and kept."""
+    instances on how many ships, the release and tag; where the traffic goes through; what was stopped and kept; how
+    long it took (``seconds``). In check mode, what it would leave."""
     plan = decision.get("plan") or {}
+    took = f" in {seconds:.0f} s" if seconds is not None else ""
     if not plan:
-        return f"{action.capitalize()}: every service already as wanted, nothing changed."
+        return f"{action.capitalize()}: every service already as wanted, nothing changed" + (f" ({seconds:.0f} s)." if seconds is not None else ".")
     ships = decision.get("ships") or {}
     release = decision.get("release") or {}
     lines = []
@@ -584,7 +586,9 @@ def summary(action: str, decision: dict, proxies=()) -> str:
         kept = f"; {', '.join(older)} stopped and kept, for {'a rollback' if action == 'deploy' else 'the next deploy'}" if older else ""
         lines.append(what + kept)
     through = f" The traffic goes through the proxies on {_ship_list(proxies)}." if proxies else ""
-    return f"{action.capitalize()} done. " + "; ".join(lines) + "." + through
+    if check_mode:
+        return f"Check mode, nothing was changed: the {action} would leave " + "; ".join(lines) + "." + through.replace(" goes ", " would go ")
+    return f"{action.capitalize()} done{took}. " + "; ".join(lines) + "." + through
 
 
 def outcome(action: str, decision: dict, *, parked, removed, restored, switched: bool, park_suffix: str = ".parked", proxies_left=()) -> str:

@@ -81,12 +81,13 @@ def delay_of(step: dict, options: dict, check_mode: bool) -> int:
     return int(options.get({"step": "step_delay", "stop_start": "stop_start_delay"}[step["delay"]]) or 0)
 
 
-def run_steps(steps: list, play_ships: list, execute, *, options: dict, check_mode: bool, report=None, sleep=time.sleep) -> dict:
+def run_steps(steps: list, play_ships: list, execute, *, options: dict, check_mode: bool, report=None, ship_done=None, sleep=time.sleep) -> dict:
     """Run ``steps`` (the plan's) in order, each on its ships at once; stop after the first step that fails.
 
     ``execute(action, ship, names)`` runs one ship's part and returns the module's result. Ships outside
     ``play_ships`` (``--limit``, or failed earlier in the play) are left out. ``report(index, step, results,
-    seconds)`` is told of each finished step (the progress lines). The result: ``changed``, ``failed``,
+    seconds)`` is told of each finished step, ``ship_done(action, ship, result, seconds)`` of each ship's part as it
+    finishes (the progress lines). The result: ``changed``, ``failed``,
     ``steps`` (per step: action, and per ship its result), ``changed_ships``, ``failed_ships`` and ``msg``.
     """
     in_play = set(play_ships)
@@ -97,7 +98,7 @@ def run_steps(steps: list, play_ships: list, execute, *, options: dict, check_mo
         if wait and ships:
             sleep(wait)
         started = time.monotonic()
-        results = on_every_ship(step["action"], ships, execute)
+        results = on_every_ship(step["action"], ships, execute, ship_done)
         changed_ships.update(ship for ship, result in results.items() if result.get("changed"))
         done.append({"action": step["action"], "ships": results})
         if report is not None:
@@ -145,21 +146,56 @@ def summarize_failures(results: dict) -> str:
     return "; ".join(parts)
 
 
-def on_every_ship(action: str, ships: dict, execute) -> dict:
-    """One step: every ship's part at once, each in its own thread; returns when all have finished (the barrier)."""
+def on_every_ship(action: str, ships: dict, execute, done=None) -> dict:
+    """One step: every ship's part at once, each in its own thread; returns when all have finished (the barrier).
+
+    ``done(action, ship, result, seconds)`` is called as each ship's part finishes, from its thread (a progress line)."""
     if not ships:
         return {}
     if len(ships) == 1:
         [(ship, names)] = ships.items()
-        return {ship: _guarded(execute, action, ship, names)}
+        return {ship: _guarded(execute, action, ship, names, done)}
     with ThreadPoolExecutor(max_workers=len(ships), thread_name_prefix="maestro-ship") as pool:
-        futures = {ship: pool.submit(_guarded, execute, action, ship, names) for ship, names in ships.items()}
+        futures = {ship: pool.submit(_guarded, execute, action, ship, names, done) for ship, names in ships.items()}
         return {ship: future.result() for ship, future in sorted(futures.items(), key=lambda item: natural(item[0]))}
 
 
-def _guarded(execute, action: str, ship: str, names: list) -> dict:
+def _guarded(execute, action: str, ship: str, names: list, done=None) -> dict:
     """A ship's part; an unexpected exception fails that ship, naming it, instead of the whole run."""
+    started = time.monotonic()
     try:
-        return execute(action, ship, names)
+        result = execute(action, ship, names)
     except Exception as exc:  # noqa: BLE001 - reported as this ship's failure, with the cause
-        return {"failed": True, "changed": False, "msg": f"Error running {action} on ship {ship}: {type(exc).__name__}: {exc}"}
+        result = {"failed": True, "changed": False, "msg": f"Error running {action} on ship {ship}: {type(exc).__name__}: {exc}"}
+    if done is not None:
+        done(action, ship, result, time.monotonic() - started)
+    return result
+
+
+# ---- progress lines ----------------------------------------------------------------------------------------------
+# What a plan's step did, in the past tense, for the lines below.
+DONE = {"pull": "pulled", "start": "started", "stop": "stopped", "kill": "killed", "clean": "removed", "status": "read", "logs": "read"}
+
+
+def ship_line(label: str, verb: str, ship: str, result: dict, seconds: float) -> str | None:
+    """A ship's line as its part of a step finishes, e.g. ``start: ship1 started 10/10 in 5.1 s``; None when it did
+    nothing (the step's line says so for all such ships at once)."""
+    items = [i for i in result.get("instances") or result.get("images") or [] if isinstance(i, dict)]
+    if result.get("failed"):
+        failed = sum(1 for i in items if i.get("failed"))
+        count = f" ({failed} of {len(items)})" if failed else ""
+        return f"  {label}: {ship} FAILED{count} after {seconds:.1f} s"
+    if not result.get("changed"):
+        return None
+    count = f" {sum(1 for i in items if i.get('changed'))}/{len(items)}" if items else ""
+    return f"  {label}: {ship} {verb}{count} in {seconds:.1f} s"
+
+
+def step_line(label: str, results: dict, seconds: float, skipped=()) -> str:
+    """A step's line once every ship's part has finished: which ships it changed, found as wanted, failed or skipped."""
+    groups: dict[str, list] = {}
+    for ship, result in results.items():
+        state = "skipped (unreachable)" if ship in skipped else "FAILED" if result.get("failed") else "done" if result.get("changed") else "nothing to do"
+        groups.setdefault(state, []).append(ship)
+    said = "; ".join(f"{state} on {', '.join(sorted(ships, key=natural))}" for state, ships in groups.items())
+    return f"  {label} ({seconds:.1f} s): {said or 'no ship of this play'}"

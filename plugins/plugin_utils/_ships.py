@@ -26,6 +26,7 @@ from ansible.utils.display import Display
 from ansible_collections.maestro.docker.plugins.module_utils._docker import client as _docker
 from ansible_collections.maestro.docker.plugins.module_utils._docker import runner as _module
 from ansible_collections.maestro.docker.plugins.plugin_utils._data import may_hold_template, plain
+from ansible_collections.maestro.docker.plugins.plugin_utils._engine import DONE, ship_line, step_line
 from ansible_collections.maestro.docker.plugins.plugin_utils._published import Linker, host_reader
 
 display = Display()
@@ -51,7 +52,7 @@ class ShipsAction(ActionBase):
         validated = ArgumentSpecValidator(self.ARGUMENT_SPEC).validate(plain(self._task.args))
         if validated.error_messages:
             return {**result, "failed": True, "changed": False, "msg": f"maestro.docker.{self.NAME}: " + "; ".join(validated.error_messages)}
-        ships = ShipVars(task_vars, self._templar)
+        ships = ShipVars(task_vars, self._templar, check_mode=bool(self._task.check_mode))
         try:
             result = self.work(task_vars, result, ships, validated.validated_parameters)
             learned = ships.learned_api_versions()
@@ -59,12 +60,16 @@ class ShipsAction(ActionBase):
                 # a fact of every host of the play (the task runs once): the next engine task of this run connects
                 # without asking each daemon its API version again (one request less per ship and task)
                 result["ansible_facts"] = {**result.get("ansible_facts", {}), API_VERSIONS_FACT: {**ships.api_versions, **learned}}
+            if ships.moved:
+                # check mode: what this run would have renamed or removed so far, which the next engine task assumes
+                result["ansible_facts"] = {**result.get("ansible_facts", {}), CHECK_MOVES_FACT: ships.moves}
             return result
         finally:
             ships.close()
 
 
 API_VERSIONS_FACT = "maestro_docker_api_versions"
+CHECK_MOVES_FACT = "maestro_docker_check_mode_moves"
 
 
 def known_api_versions(task_vars: dict) -> dict:
@@ -87,7 +92,7 @@ def play_ships(task_vars: dict, *, failed_too: bool = False) -> list[str]:
 class ShipVars:
     """Each ship's connection and specs, as the inventory set them on that host (read once per ship)."""
 
-    def __init__(self, task_vars: dict, templar):
+    def __init__(self, task_vars: dict, templar, check_mode: bool = False):
         self.task_vars = task_vars
         self.templar = templar
         self.hostvars = task_vars.get("hostvars")
@@ -102,6 +107,10 @@ class ShipVars:
         self._connections = {}
         # docker_host -> the API version its daemon speaks, as an earlier engine task of this run negotiated it
         self.api_versions = known_api_versions(task_vars)
+        # check mode: ship -> the renames and removals earlier steps of this run would have made ([from, to], in order)
+        facts = task_vars.get("ansible_facts") or {}
+        self.moves = {str(ship): list(moves) for ship, moves in (facts.get(CHECK_MOVES_FACT) or {}).items()} if check_mode else {}
+        self.moved = False
 
     def _read(self, host: str):
         """A host's variables as the inventory set them, read once per task; None for a host the inventory lacks."""
@@ -221,7 +230,13 @@ class ShipVars:
         self.hidden.update(no_log)
         params = with_known_api_version(params, self.api_versions)
         # own_process: this worker process was forked for this task alone and ends with it, so an ssh_key may set its PATH
-        outcome = _module.execute(module, params, check_mode=check_mode, diff=diff, own_process=bool(params.get("ssh_key")), clients=self.clients)
+        outcome = _module.execute(
+            module, params, check_mode=check_mode, diff=diff, own_process=bool(params.get("ssh_key")), clients=self.clients, assume=self.moves.get(ship)
+        )
+        moves = _module.moves_of(outcome)
+        if check_mode and moves:
+            self.moves[ship] = [*self.moves.get(ship, []), *moves]
+            self.moved = True
         if display.verbosity < 3:
             # a module task's traceback is shown at -vvv only; a ship's result is printed whole when its step fails
             outcome.pop("exception", None)
@@ -242,16 +257,17 @@ class ShipVars:
 
 
 def step_report(total: int):
-    """A line per finished step, as it finishes: a long step no longer looks like a hung run."""
+    """The progress lines of a plan: a line per ship as its part of a step finishes, and one per step at its barrier."""
 
     def report(index, step, results, seconds):
-        parts = []
-        for ship, outcome in results.items():
-            state = "FAILED" if outcome.get("failed") else ("changed" if outcome.get("changed") else "ok")
-            parts.append(f"{ship}: {', '.join(step['ships'][ship])} {state}")
-        display.display(f"  step {index + 1}/{total} {step['action']} ({seconds:.1f} s): " + ("; ".join(parts) or "no ship of this play"))
+        display.display(step_line(f"step {index + 1}/{total} {step['action']}", results, seconds))
 
-    return report
+    def ship_done(action, ship, result, seconds):
+        line = ship_line(action, DONE.get(action, "done"), ship, result, seconds)
+        if line:
+            display.display(line)
+
+    return report, ship_done
 
 
 def ship_diffs(steps: list) -> list:

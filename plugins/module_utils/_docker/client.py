@@ -222,6 +222,7 @@ class ShipClient:
         self.docker_host = conn["base_url"]
         self.negotiated = negotiates(conn["version"])  # the version is asked of the daemon, not given
         self._tmp = None
+        self._seen_as: dict = {}  # check mode: name -> the container's real name, or None (see assume_moves)
         if DOCKER_IMPORT_ERROR:
             raise DockerFailure("connecting to", self.docker_host, self.ship, "the Docker SDK for Python (docker) is not installed")
         if conn["ssh_key"]:
@@ -283,10 +284,41 @@ class ShipClient:
         except (DockerException, RequestException, OSError, ValueError) as exc:
             raise DockerFailure(doing, obj, self.ship, _strip_sdk(exc), traceback.format_exc()) from exc
 
+    # ---- check mode ---------------------------------------------------------------------------
+    def assume_moves(self, moves) -> None:
+        """Check mode chains its steps: the renames and removals that earlier steps of the run would have made
+        (``moves``: ``[from, to]`` in order, ``to`` None for a removal) are seen by this client's reads, so a step
+        after a park sees the slot empty and the parked container under its new name, as a real run would."""
+        seen_as: dict = {}
+        for source, target in moves or ():
+            real = seen_as.get(source, source)
+            seen_as[source] = None
+            if target is not None:
+                seen_as[target] = real
+        self._seen_as = seen_as
+
+    def _seen(self, container: dict | None, name: str, real: str) -> dict | None:
+        return {**container, "Name": f"/{name}"} if container is not None and real != name else container
+
+    def _listed_as_seen(self, listed: list[dict]) -> list[dict]:
+        """A container listing with the assumed moves applied: renamed ones under their new name, removed ones left out."""
+        new_name = {real: name for name, real in self._seen_as.items() if real is not None}
+        out = []
+        for summary in listed:
+            real = next(iter(summary.get("Names") or []), "").lstrip("/")
+            if real in new_name:
+                out.append({**summary, "Names": [f"/{new_name[real]}"]})
+            elif real not in self._seen_as:
+                out.append(summary)
+        return out
+
     # ---- reads --------------------------------------------------------------------------------
     def inspect_container(self, name: str) -> dict | None:
+        real = self._seen_as.get(name, name) if self._seen_as else name
+        if real is None:
+            return None
         try:
-            return self.api.inspect_container(name)
+            return self._seen(self.api.inspect_container(real), name, real)
         except NotFound:
             return None
         except (DockerException, RequestException, OSError) as exc:
@@ -303,7 +335,8 @@ class ShipClient:
     def containers(self, labels: dict) -> list[dict]:
         """Every container, running or not, whose labels hold all of ``labels``: the API's summaries (Id, Names, Labels, State)."""
         filters = {"label": [f"{key}={value}" for key, value in labels.items()]}
-        return self.call("listing containers", None, self.api.containers, all=True, filters=filters)
+        listed = self.call("listing containers", None, self.api.containers, all=True, filters=filters)
+        return self._listed_as_seen(listed) if self._seen_as else listed
 
     def distribution_digest(self, ref: str, auth_config: dict | None = None) -> str:
         data = self.call("asking the registry for the digest of image", ref, self.api.inspect_distribution, ref, auth_config=auth_config)

@@ -200,6 +200,15 @@ class InstanceBatch:
         result["changed"] = True
         return done
 
+    def _move(self, result: dict, action: str, name: str, new_name: str | None) -> None:
+        """Rename a container (``new_name`` None: remove it) and record the move, which check mode's later steps assume
+        (``ShipClient.assume_moves``)."""
+        if new_name is None:
+            self._act(result, action, self.client.remove, name)
+        else:
+            self._act(result, action, self.client.rename, name, new_name)
+        result.setdefault("moves", []).append([name, new_name])
+
     def _stop(self, spec: dict, result: dict, *, kill: bool, stop_timeout: int | None, checks: bool) -> None:
         if not kill:
             self._checks(spec, result, "pre-stop", checks)
@@ -264,7 +273,7 @@ class InstanceBatch:
             if _running(container):
                 self._stop(spec, result, kill=kill, stop_timeout=stop_timeout, checks=checks)
             if state == "absent" and container:
-                self._act(result, "removed", self.client.remove, name)
+                self._move(result, "removed", name, None)
             result["status"] = "absent" if state == "absent" else ("stopped" if container else "absent")
             result["diff"] = {"before": before, "after": {**before, "status": result["status"]}}
             return
@@ -324,10 +333,11 @@ class InstanceBatch:
         masked = _spec.mask_drift(drift, spec)
         # before: the drifted values the container has; after: the wanted values once recreated,
         # or the same drift again when the container is left alone (recreate=never on a running one).
-        before["drift"] = {d["option"]: d["actual"] for d in masked}
-        after["drift"] = {} if do_create else dict(before["drift"])
-        if do_create:
-            after["config"] = {d["option"]: d["wanted"] for d in masked}
+        if container is not None:  # a container that is not there yet has no drift: its diff is its status and image
+            before["drift"] = {d["option"]: d["actual"] for d in masked}
+            after["drift"] = {} if do_create else dict(before["drift"])
+            if do_create:
+                after["config"] = {d["option"]: d["wanted"] for d in masked}
         result["drift_detail"] = masked
         result["diff"] = {"before": before, "after": after}
 
@@ -368,7 +378,7 @@ class InstanceBatch:
             elif _running(container):
                 result.update(status="running", skipped=True)
             else:
-                self._act(result, "removed", self.client.remove, spec["name"])
+                self._move(result, "removed", spec["name"], None)
                 result["status"] = "absent"
             result["diff"] = {"before": {"status": result["status_before"]}, "after": {"status": result["status"]}}
 
@@ -402,18 +412,22 @@ class InstanceBatch:
                     raise DockerFailure("keeping the older release", parked_name, self.client.ship, refusal)
                 if keep > 1 and _labelled(parked):
                     archived_as = archive_name(name, parked)
-                    self._act(result, "archived", self.client.rename, parked_name, archived_as)
+                    self._move(result, "archived", parked_name, archived_as)
                 else:
-                    self._act(result, "removed", self.client.remove, parked_name)
+                    self._move(result, "removed", parked_name, None)
             # the listing was made before the rename: the parked container counts as archived (in check mode too)
             mine = [c for c in listed if f"/{parked_name}" not in (c.get("Names") or [])]
             if archived_as:
                 mine.append({"Id": parked["Id"], "Names": [f"/{archived_as}"], "Labels": parked["Config"].get("Labels") or {}, "State": "exited"})
             for old in releases_to_remove(name, mine, keep, park_suffix):
-                self._act(result, "removed", self.client.remove, old)
+                self._move(result, "removed", old, None)
                 result.setdefault("removed", []).append(old)
             result["kept"] = sorted(own for own, _container in archives(name, mine, park_suffix) if own not in (result.get("removed") or []))
-            result["diff"] = {"before": {"parked": parked is not None}, "after": {"archived_as": archived_as, "kept": result["kept"]}}
+            parked_after = (f"archived as {archived_as}" if archived_as else "removed") if parked is not None else None
+            result["diff"] = {
+                "before": {"parked": parked_name if parked is not None else None, "removed": []},
+                "after": {"parked": parked_after, "removed": result.get("removed") or []},
+            }
 
         return self._each(work)
 
@@ -433,7 +447,7 @@ class InstanceBatch:
             if refusal:
                 raise DockerFailure("renaming container", f"{source_name} to {target_name}", self.client.ship, refusal)
             if source is not None:
-                self._act(result, "renamed", self.client.rename, source_name, target_name)
+                self._move(result, "renamed", source_name, target_name)
             result["diff"] = {
                 "before": {"name": source_name, "status": result["status_before"]},
                 "after": {"name": target_name if source is not None else source_name, "status": result["status_before"]},

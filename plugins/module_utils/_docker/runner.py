@@ -202,23 +202,28 @@ def shape(name: str, result: dict, diff: bool) -> dict:
     return result
 
 
-def execute(name: str, params: dict, *, check_mode: bool, diff: bool, own_process: bool, clients: dict | None = None) -> dict:
+def execute(name: str, params: dict, *, check_mode: bool, diff: bool, own_process: bool, clients: dict | None = None, assume=None) -> dict:
     """Run module ``name`` with validated params. Returns the result; a failure has failed/msg (+ partial results).
 
     ``clients``: a cache of ShipClients by connection, which the caller closes (the engine runs many steps on a
     ship from one task: one connection, and one version negotiation, per ship instead of one per step).
+    ``assume``: in check mode, the moves (renames, removals) earlier steps of the run would have made on this ship
+    (``ShipClient.assume_moves``); each instance's own are in its result's ``moves``.
     """
     client = None
     try:
         default_ship(params)
         if clients is None:
             client = ShipClient(params, own_process=own_process)
+            used = client
         else:
             key = tuple(sorted((k, str(params.get(k))) for k in ("ship", *CONNECTION_KEYS)))
             if key not in clients:
                 clients[key] = ShipClient(params, own_process=own_process)
-            return shape(name, OPERATIONS[name](clients[key], params, check_mode), diff)
-        return shape(name, OPERATIONS[name](client, params, check_mode), diff)
+            used = clients[key]
+        if check_mode:
+            used.assume_moves(assume)
+        return shape(name, OPERATIONS[name](used, params, check_mode), diff)
     except DockerFailure as exc:
         partial = shape(name, getattr(exc, "results", None) or {}, diff) if getattr(exc, "results", None) else {}
         secrets = secrets_of(params)
@@ -233,6 +238,11 @@ def execute(name: str, params: dict, *, check_mode: bool, diff: bool, own_proces
             client.close()
 
 
+def moves_of(result: dict) -> list:
+    """The renames and removals (``[from, to]``, ``to`` None) of a result's instances, taken out of the result."""
+    return [move for item in result.get("instances") or [] if isinstance(item, dict) for move in item.pop("moves", None) or []]
+
+
 def module_main(name: str) -> None:
     """The whole main() of module ``name``."""
     module = new_module(ARGUMENT_SPECS[name], supports_check_mode=True)
@@ -240,6 +250,7 @@ def module_main(name: str) -> None:
         if value:
             module.no_log_values.add(str(value))
     result = execute(name, module.params, check_mode=module.check_mode, diff=module._diff, own_process=True)
+    moves_of(result)  # the engine's, to chain check mode across its steps: not part of a module's result
     for warning in result.pop("warnings", None) or []:
         module.warn(warning)
     if result.pop("failed", False):

@@ -200,12 +200,33 @@ def test_blue_green_v1_to_v2_under_load_fails_no_request(web):
     assert after.requests > 0 and after.failures == 0 and set(after.answers) == {"v2"}, after
     assert each(web.states("-green"), "running v2"), web.states("-green")
     assert each(web.states(), "stopped v1"), web.states()  # kept for a rollback
-    summary = " ".join(proc.output.split("Deploy done. ", 1)[1].split("'", 1)[0].split())
+    summary = " ".join(re.split(r"Deploy done in \d+ s\. ", proc.output, maxsplit=1)[1].split("'", 1)[0].split())
     assert re.fullmatch(
         r"web on green: 6 instances on 3 ships, release \d{8}T\d{6}Z-\w{4} \(tag v2\); blue stopped and kept, for a rollback\. "
         r"The traffic goes through the proxies on ship1\.",
         summary,
     ), summary
+
+
+def test_check_mode_chains_the_steps_says_each_ship_and_changes_nothing(web):
+    """Issue 16, point 6: --check --diff of the next deploy (green live, blue stopped in its slot) shows each step as the
+    ones before it would leave the ship: the park empties the blue slot, so the start shows each blue container created
+    (absent -> running), not the stopped one started; keep releases shows the parked one removed. Nothing changes."""
+    ids = {name: web.container(name)["Id"] for name in web.instances}
+    out = web.ok("playbooks/deploy.yml", "--check", "--diff", "-e", "maestro_deploy_tag=v1")
+    assert {name: web.container(name)["Id"] for name in web.instances} == ids
+    assert each(web.states(), "stopped v1") and each(web.states("-green"), "running v2") and each(web.states(".parked"), "absent")
+    ship1 = [name for name, (ship, *_rest) in web.instances.items() if ship.name == "ship1"]
+    start = out.split("--- before: ship1 before start the new colour", 1)[1].split("---", 1)[0]
+    for name in ship1:
+        assert re.search(rf"^\s+{re.escape(name)}:\n-\s+status: absent\n\+\s+image: \S+:v1\n", start, flags=re.M), start
+    keep = out.split("--- before: ship1 before keep releases", 1)[1].split("---", 1)[0]
+    assert f"-        parked: {ship1[0]}.parked" in keep and "+        parked: removed" in keep, keep
+    # one line per ship as its part finishes, with counts, and the summary in check mode
+    for ship in ("ship1", "ship2", "ship3"):
+        assert re.search(rf"^  start the new colour: {ship} started 2/2 in \d+\.\d s$", out, flags=re.M), out[-6000:]
+    assert re.search(r"^  park \(\d+\.\d s\): done on ship1, ship2, ship3$", out, flags=re.M)
+    assert "Check mode, nothing was changed: the deploy would leave web on blue: 6 instances on 3 ships" in " ".join(out.split())
 
 
 def test_broken_deploy_is_refused_on_every_ship_and_traffic_stays_on_v2(web):

@@ -13,6 +13,7 @@ ship3 loses a proxy (and a lock ship) and no instance. A lost ship is its link c
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -133,7 +134,7 @@ def test_proxies_on_every_ship_switch_together_under_load_and_roll_back(every):
     # two phases: every proxy checked its configuration, then all switched
     assert proc.output.index("  check the proxies (") < proc.output.index("  switch the proxies (")
     print("\n" + "\n".join(line.strip() for line in proc.output.splitlines() if "  check the proxies (" in line or "  switch the proxies (" in line))
-    assert "ship1: ok; ship2: ok; ship3: ok" in proc.output
+    assert re.search(r"^  check the proxies \([\d.]+ s\): nothing to do on ship1, ship2, ship3$", proc.output, flags=re.M), proc.output[-5000:]
     assert {ship.name: every.colour(ship.name) for ship in every.ships} == dict.fromkeys(["ship1", "ship2", "ship3"], "green")
     assert each(every.states("-green"), "running v2") and each(every.states(), "stopped v1")
 
@@ -244,7 +245,7 @@ def test_a_proxy_lost_between_the_check_and_the_switch_puts_every_proxy_back(par
     assert proc.returncode != 0
     out = flat(proc.output)
     assert "switch the proxies: ship ship3 cannot be reached: Error" in out, out[-5000:]
-    assert "switch the proxies back (" in out and "ship1: changed; ship2: changed" in out
+    assert re.search(r"switch the proxies back \([\d.]+ s\): done on ship1, ship2", out)
     assert "The traffic never left the live colour (blue); the new colour was removed on every ship." in out, out[-3000:]
     for ship in ("ship1", "ship2"):
         during = end[ship].since(start[ship])

@@ -437,3 +437,18 @@ def test_a_deploy_that_succeeded_says_what_runs_where_and_what_was_kept():
     rollback = {**decision, "plan": {"web": {"live": "green", "new": "blue", "routed": "green"}}, "release": None}
     rollback["ships"] = {"ship1": {"new": [{**new, "colour": "blue"}]}}
     assert bg.summary("rollback", rollback) == "Rollback done. web on blue: 1 instance on 1 ship; green stopped and kept, for the next deploy."
+
+
+def test_the_summary_says_how_long_it_took_and_in_check_mode_what_it_would_leave():
+    """Issue 16, point 6: Kamal's "Finished all in N s" is the bar; check mode says that nothing was changed."""
+    decision = {
+        "plan": {"web": {"live": "blue", "new": "green", "routed": "blue"}},
+        "ships": {"ship1": {"new": [{"instance": "web-1", "colour": "green", "wanted": True, "suffix": ""}]}},
+        "release": {"id": "20261203T081500Z-3f2a", "tag": "v2"},
+    }
+    assert bg.summary("deploy", decision, ["ship1"], seconds=41.4).startswith("Deploy done in 41 s. web on green: 1 instance on 1 ship")
+    assert bg.summary("deploy", decision, ["ship1"], seconds=41.4, check_mode=True) == (
+        "Check mode, nothing was changed: the deploy would leave web on green: 1 instance on 1 ship, release 20261203T081500Z-3f2a"
+        " (tag v2); blue stopped and kept, for a rollback. The traffic would go through the proxies on ship1."
+    )
+    assert bg.summary("deploy", {"plan": {}}, seconds=0.6) == "Deploy: every service already as wanted, nothing changed (1 s)."

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from ansible_collections.maestro.docker.plugins.plugin_utils._engine import delay_of, run_steps, step_options, summarize_failures
+from ansible_collections.maestro.docker.plugins.plugin_utils._engine import delay_of, run_steps, ship_line, step_line, step_options, summarize_failures
 
 STEPS = [
     {"action": "stop", "ships": {"s1": ["web-1"], "s2": ["web-2"]}, "delay": None},
@@ -93,6 +93,37 @@ def test_report_is_told_of_each_step():
     seen = []
     run_steps(STEPS[:2], ["s1", "s2"], Recorder(), options={}, check_mode=False, report=lambda i, step, results, secs: seen.append((i, sorted(results))))
     assert seen == [(0, ["s1", "s2"]), (1, ["s1"])]
+
+
+def test_each_ship_is_told_as_it_finishes_before_the_step_ends():
+    """Issue 16, point 6: a long step shows its progress: a ship's line comes when that ship is done, not at the barrier."""
+    order = []
+
+    def execute(action, ship, names):
+        time.sleep(0.2 if ship == "s2" else 0.0)
+        return {"changed": True, "instances": [{"name": n, "changed": True} for n in names]}
+
+    def ship_done(action, ship, result, seconds):
+        order.append((ship, ship_line(action, "stopped", ship, result, seconds)))
+
+    run_steps(STEPS[:1], ["s1", "s2"], execute, options={}, check_mode=False, report=lambda *_: order.append(("step", None)), ship_done=ship_done)
+    assert [who for who, _line in order] == ["s1", "s2", "step"]
+    assert order[0][1] == "  stop: s1 stopped 1/1 in 0.0 s" and order[1][1].startswith("  stop: s2 stopped 1/1 in 0.")
+
+
+def test_the_lines_count_what_each_ship_did_and_group_the_ships_of_a_step():
+    two = [{"name": "web-1", "changed": True}, {"name": "web-2", "changed": False}]
+    assert ship_line("start", "started", "ship1", {"changed": True, "instances": two}, 5.14) == "  start: ship1 started 1/2 in 5.1 s"
+    assert ship_line("pull", "pulled", "ship1", {"changed": True, "images": [{"image": "a", "changed": True}]}, 0.3) == "  pull: ship1 pulled 1/1 in 0.3 s"
+    assert ship_line("switch", "reconfigured", "ship1", {"changed": True}, 0.1) == "  switch: ship1 reconfigured in 0.1 s"
+    assert ship_line("start", "started", "ship1", {"changed": False, "instances": two}, 0.1) is None  # said once, in the step's line
+    failed = {"failed": True, "instances": [{"name": "web-1", "failed": True}, {"name": "web-2"}]}
+    assert ship_line("start", "started", "ship2", failed, 12.0) == "  start: ship2 FAILED (1 of 2) after 12.0 s"
+    results = {"ship1": {"changed": True}, "ship10": {"changed": False}, "ship2": {"changed": False}, "ship3": {"failed": True}, "ship4": {"failed": True}}
+    assert step_line("park", results, 0.42, skipped=["ship4"]) == (
+        "  park (0.4 s): done on ship1; nothing to do on ship2, ship10; FAILED on ship3; skipped (unreachable) on ship4"
+    )
+    assert step_line("park", {}, 0.0) == "  park (0.0 s): no ship of this play"
 
 
 @pytest.mark.parametrize(
