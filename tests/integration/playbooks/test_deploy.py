@@ -485,7 +485,8 @@ def test_stop_start_strategy_runs_the_seeds_four_steps(seed):
     ids = {name: seed.container(name)["Id"] for name in seed.instances}
     again = seed.ok("playbooks/deploy.yml", "-e", "maestro_deploy_strategy=stop-start")
     assert "maestro pull, stop, clean, start: 0 instance(s) in 0 step(s), nothing to do" in again, again[-4000:]
-    assert re.findall(r"changed=(\d+)", again) == ["0", "0", "0", "0"], again[-3000:]  # localhost (check_ships.yml) and 3 ships
+    # localhost (check_ships.yml) and the ship the run-once tasks ran on: a run that failed nowhere has no task per ship
+    assert re.findall(r"changed=(\d+)", again) == ["0", "0"], again[-3000:]
     assert {name: seed.container(name)["Id"] for name in seed.instances} == ids
     # unless forced
     forced = seed.ok("playbooks/deploy.yml", "-e", "maestro_deploy_strategy=stop-start", "-e", "maestro_deploy_force=true")

@@ -216,7 +216,9 @@ def test_start_starts_db_before_web(stack):
         assert f"WEB_INSTANCES={','.join(sorted(stack.webs))}" in env, sorted(env)
     # idempotent: a second start changes nothing on any ship
     again = stack.ok("start")
-    assert re.findall(r"changed=(\d+)", again) == ["0", "0", "0", "0"], again[-3000:]  # localhost (check_ships.yml) and 3 ships
+    # localhost (check_ships.yml) and ship1, where the run-once steps ran: changed there if any ship changed; the other
+    # ships have no task of their own in a run that failed nowhere
+    assert re.findall(r"changed=(\d+)", again) == ["0", "0"], again[-3000:]
 
 
 def test_status_is_one_table(stack):
@@ -452,4 +454,4 @@ def test_a_maestro_ng_file_with_an_old_api_version_and_its_ways_starts(stack, fl
     labels = container["Config"]["Labels"]
     assert labels["team=core"] == "" and labels["canary"] == "", labels
     again = stack.ok("start", "-e", "maestro_things=old", ships_file=old_file)
-    assert re.findall(r"changed=(\d+)", again) == ["0", "0", "0", "0"], again[-3000:]  # KEY alone is no drift
+    assert re.findall(r"changed=(\d+)", again) == ["0", "0"], again[-3000:]  # KEY alone is no drift
