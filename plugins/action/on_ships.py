@@ -24,12 +24,46 @@ class ActionModule(ShipsAction):
     ARGUMENT_SPEC = ARGUMENT_SPEC
 
     def work(self, task_vars: dict, result: dict, ships: ShipVars, args: dict) -> dict:
-        module, options, label = args["module"], args["options"], args["label"] or args["module"]
+        if bool(args["module"]) == bool(args["steps"]):
+            raise AnsibleActionFail("maestro.docker.on_ships: give module (one step) or steps (several, in turn), not both and not neither")
+        if not args["steps"]:
+            outcome = self.step(task_vars, ships, args, args)
+            result.update(ships.hide(outcome))
+            return result
+        # several steps from one task: each ship's variables, specs and Docker connection are read once for all of them
+        labels = [step["label"] or step["module"] for step in args["steps"]]
+        if len(set(labels)) != len(labels):
+            raise AnsibleActionFail(f"maestro.docker.on_ships: each of steps needs a label of its own (got {', '.join(labels)})")
+        done: dict = {}
+        for label, step in zip(labels, args["steps"], strict=True):
+            done[label] = self.step(task_vars, ships, args, {**step, "label": label})
+            if done[label].get("failed"):
+                break
+        last = done[label]
+        outcome = {
+            "changed": any(step.get("changed") for step in done.values()),
+            "steps": done,
+            "done_ships": last["done_ships"] if len(done) == len(labels) and not last.get("failed") else [],
+            **{key: last[key] for key in ("failed_ships", "unreachable_ships", "skipped_ships", "failures")},
+        }
+        warnings = [warning for step in done.values() for warning in step.pop("warnings", None) or []]
+        if warnings:
+            outcome["warnings"] = warnings
+        if last.get("failed"):
+            outcome.update(failed=True, msg=f"{label.capitalize()}: {last['msg']}")
+        if self._task.diff:
+            outcome["diff"] = [diff for step in done.values() for diff in step.get("diff") or []]
+        result.update(ships.hide(outcome))
+        return result
+
+    def step(self, task_vars: dict, ships: ShipVars, args: dict, step: dict) -> dict:
+        """One step (``step``: module, label, take, options) on every ship of ``args["ships"]`` at once: its outcome."""
+        module, options, label = step["module"], step["options"] or {}, step["label"] or step["module"]
         # every ship of the play, also one that failed: the undo of a failed step must reach the ships it acted on
         in_play = set(play_ships(task_vars, failed_too=True)) | (set(map(str, args["ships"])) if args["outside_play"] else set())
         if args["only_ships"] is not None:
             in_play &= set(args["only_ships"])
-        take = args["take"]
+        take = step["take"]
         entries = {str(ship): ({arg: (entry or {}).get(key) for arg, key in take.items()} if take else entry) for ship, entry in args["ships"].items()}
         in_order = sorted(entries.items(), key=lambda item: natural(item[0]))
         wanted = {ship: own for ship, own in in_order if ship in in_play and isinstance(own, dict) and any(own.values())}
@@ -62,8 +96,6 @@ class ActionModule(ShipsAction):
         failed = [ship for ship, outcome in results.items() if outcome.get("failed") and ship not in skipped]
         if results:
             display.display(step_line(label, results, time.monotonic() - started, skipped))
-        for ship in skipped:
-            result.setdefault("warnings", []).append(f"{label}: ship {ship} cannot be reached, skipped (unreachable=skip): {results[ship].get('msg')}")
         outcome = {
             "changed": any(r.get("changed") for r in results.values()),
             "ships": results,
@@ -73,6 +105,8 @@ class ActionModule(ShipsAction):
             "skipped_ships": skipped,
             "failures": {ship: _failure(label, ship, results[ship], ship in unreachable) for ship in failed},
         }
+        for ship in skipped:
+            outcome.setdefault("warnings", []).append(f"{label}: ship {ship} cannot be reached, skipped (unreachable=skip): {results[ship].get('msg')}")
         if failed:
             said = {ship: {"failed": True, "msg": outcome["failures"][ship]} if ship in unreachable else results[ship] for ship in failed}
             outcome.update(failed=True, msg=summarize_failures(said))
@@ -81,8 +115,7 @@ class ActionModule(ShipsAction):
                 outcome["ships"] = {ship: {"changed": bool(r.get("changed")), "failed": bool(r.get("failed"))} for ship, r in results.items()}
         if diff:
             outcome["diff"] = ship_diffs([(label, results)])
-        result.update(ships.hide(outcome))
-        return result
+        return outcome
 
 
 def _done(module: str, options: dict) -> str:

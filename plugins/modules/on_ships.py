@@ -21,10 +21,38 @@ description:
   - This is an action that runs on the controller only; the C(maestro.docker.deploy) role runs its steps with it.
 options:
   module:
-    description: The module whose code runs on each ship.
+    description:
+      - The module whose code runs on each ship (one step). Give O(module) or O(steps).
     type: str
-    required: true
     choices: [floating_address, image_pull, instance, instance_check, instance_clean, instance_info, instance_logs, instance_rename, proxy, proxy_info]
+  steps:
+    description:
+      - Several steps, each a module with its own O(steps[].options) and O(steps[].take), run in turn from this one task,
+        each on every ship at once, the next starting when every ship has finished the one before (the barrier). A step
+        that fails on any ship ends the task after that step. Give O(module) or O(steps).
+      - One task for several steps reads each ship's variables and specs, and connects to its Docker daemon, once for all
+        of them. The other options (O(ships), O(colours), O(only_ships), O(outside_play), O(unreachable)) are common to
+        every step.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      module:
+        description: The module of the step, as O(module).
+        type: str
+        required: true
+        choices: [floating_address, image_pull, instance, instance_check, instance_clean, instance_info, instance_logs, instance_rename, proxy, proxy_info]
+      label:
+        description: What the step is called, as O(label); each step needs its own. Default, the module's name.
+        type: str
+      take:
+        description: As O(take), for this step.
+        type: dict
+        default: {}
+      options:
+        description: As O(options), for this step.
+        type: dict
+        default: {}
   ships:
     description: Per ship (an inventory host with C(maestro_docker)), the module's arguments of that ship, such as C(instances).
     type: dict
@@ -99,15 +127,31 @@ EXAMPLES = r"""
       ship2: {instances: [web-2]}
     options: {state: stopped}
   run_once: true
+
+- name: Pull the image on every ship, then start web-1 and web-2 once every ship has it
+  maestro.docker.on_ships:
+    ships:
+      ship1: {images: [registry.example.com/web:v2], instances: [web-1]}
+      ship2: {images: [registry.example.com/web:v2], instances: [web-2]}
+    steps:
+      - {label: pull, module: image_pull, take: {images: images}}
+      - {label: start, module: instance, take: {instances: instances}, options: {state: started}}
+  run_once: true
 """
 
 RETURN = r"""
 ships:
   description: Each ship's result, that of the module.
-  returned: always
+  returned: with O(module)
+  type: dict
+steps:
+  description:
+    - With O(steps), each step's result by its label, as the task's result with O(module) (RV(ships), RV(done_ships),
+      RV(failed_ships)...), for the steps that ran.
+  returned: with O(steps)
   type: dict
 done_ships:
-  description: The ships where the module ran and did not fail.
+  description: The ships where the module ran and did not fail (with O(steps), where every step ran and did not fail).
   returned: always
   type: list
   elements: str
@@ -127,7 +171,7 @@ skipped_ships:
   type: list
   elements: str
 failures:
-  description: Each failed ship's message, by ship.
+  description: Each failed ship's message, by ship (with O(steps), of the step that failed).
   returned: always
   type: dict
 """
@@ -135,22 +179,30 @@ failures:
 from ansible_collections.maestro.docker.plugins.module_utils._docker.runner import controller_only_main
 
 # The one declaration of the options: the action plugin (plugins/action/on_ships.py), which does the work, validates with it.
+MODULES = [
+    "floating_address",
+    "image_pull",
+    "instance",
+    "instance_check",
+    "instance_clean",
+    "instance_info",
+    "instance_logs",
+    "instance_rename",
+    "proxy",
+    "proxy_info",
+]
 ARGUMENT_SPEC = {
-    "module": {
-        "type": "str",
-        "required": True,
-        "choices": [
-            "floating_address",
-            "image_pull",
-            "instance",
-            "instance_check",
-            "instance_clean",
-            "instance_info",
-            "instance_logs",
-            "instance_rename",
-            "proxy",
-            "proxy_info",
-        ],
+    "module": {"type": "str", "choices": MODULES},
+    "steps": {
+        "type": "list",
+        "elements": "dict",
+        "default": [],
+        "options": {
+            "module": {"type": "str", "required": True, "choices": MODULES},
+            "label": {"type": "str"},
+            "take": {"type": "dict", "default": {}},
+            "options": {"type": "dict", "default": {}},
+        },
     },
     "outside_play": {"type": "bool", "default": False},
     "unreachable": {"type": "str", "choices": ["fail", "skip"], "default": "fail"},
