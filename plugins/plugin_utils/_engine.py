@@ -129,19 +129,23 @@ def summarize_failures(results: dict) -> str:
         if not outcome.get("failed"):
             continue
         failed = [i for i in outcome.get("instances") or [] if isinstance(i, dict) and i.get("failed") and i.get("msg")]
-        items = [(str(i["msg"]), str(i.get("name") or ""), ship) for i in failed] or [(str(outcome.get("msg") or "failed"), "", ship)]
-        for msg, name, where in items:
+        items = [(str(i["msg"]), str(i.get("name") or ""), ship, i.get("log_tail")) for i in failed]
+        for msg, name, where, tail in items or [(str(outcome.get("msg") or "failed"), "", ship, None)]:
             shape = _ADDRESS.sub("<address>", msg)
             for word in (name, where):
                 if word:
                     shape = re.sub(rf"(?<![\w.-]){re.escape(word)}(?![\w-])", "<name>", shape)
-            groups.setdefault(shape, []).append((msg, name, where))
+            groups.setdefault(shape, []).append((msg, name, where, tail))
     parts = []
     for members in groups.values():
         first, rest = members[0][0], members[1:]
         if rest:
-            others = ", ".join(f"{name} on {ship}" if name else f"ship {ship}" for _msg, name, ship in rest)
+            others = ", ".join(f"{name} on {ship}" if name else f"ship {ship}" for _msg, name, ship, _tail in rest)
             first += f" (and the same for {others})"
+        # the log of one container of the group: the first that printed anything
+        logged = next(((name, ship, tail) for _msg, name, ship, tail in members if tail), None)
+        if logged:
+            first += f" [the last lines of {logged[0]}'s log on {logged[1]}: {' | '.join(map(str, logged[2]))}]"
         parts.append(first)
     return "; ".join(parts)
 

@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
+import inspect
 import io
 import json
 import os
@@ -558,7 +560,10 @@ class Fleet:
     def ensure_images(self) -> None:
         """Build the demo and proxy images FROM scratch on ship1 and push them to the registry."""
         present = {repo: self.registry_tags(repo) for repo in (DEMO_REPOSITORY, PROXY_REPOSITORY, KEEPALIVED_REPOSITORY)}
-        missing = {key: make for key, make in self.images_to_build().items() if key[1] not in present[key[0]]}
+        # a registry kept from a fleet of older image sources gets every image again (a push replaces the tag)
+        stamp = self.state_dir / "images.version"
+        current = stamp.read_text().strip() if stamp.exists() else ""
+        missing = {key: make for key, make in self.images_to_build().items() if key[1] not in present[key[0]] or current != images_version()}
         if not missing:
             return
         client = self.ships[0].client(timeout=120)
@@ -573,6 +578,8 @@ class Fleet:
                     if "error" in line:
                         raise FleetError(f"pushing {ref} to {self.registry} failed: {line['error']}")
                 log(f"built and pushed {ref}")
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            stamp.write_text(images_version() + "\n")
         finally:
             client.close()
 
@@ -774,8 +781,10 @@ def make_tls_certs(directory: Path, ips: list[str]) -> Path:
 START_SH = """#!/bin/sh
 # PID 1 of demo/web: busybox httpd in the background, and exit at once on TERM or INT
 # (busybox httpd as PID 1 would ignore SIGTERM and make `docker stop` wait its whole timeout).
+# It logs a line per answer (-v: "10.0.0.1:40000: response:404"), which a failed check shows the last of.
 trap 'kill $pid 2>/dev/null; exit 0' TERM INT
-httpd -f -p "${PORT:-8080}" -h /www &
+echo "demo/web: serving /www on port ${PORT:-8080}"
+httpd -f -v -p "${PORT:-8080}" -h /www &
 pid=$!
 wait $pid
 """
@@ -815,6 +824,12 @@ case "$ms" in ''|*[!0-9]*) ms=@MS@ ;; esac
 usleep $(( ms * 1000 ))
 printf 'Content-Type: text/plain\r\n\r\n@TAG@\n'
 """
+
+
+def images_version() -> str:
+    """What the fleet's images are built from, as a short hash: a fleet built from other sources builds them again."""
+    sources = (START_SH, FLAKY_CGI, SLOW_CGI, HAPROXY_CFG, KEEPALIVED_CONF, inspect.getsource(demo_web_context))
+    return hashlib.sha256("\0".join(sources).encode()).hexdigest()[:16]
 
 
 def demo_web_context(tag: str) -> io.BytesIO:

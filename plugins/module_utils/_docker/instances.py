@@ -32,6 +32,8 @@ from ansible_collections.maestro.docker.plugins.module_utils._docker.registry im
 STATES = ("started", "stopped", "present", "absent")
 NOT_OURS = f"it has no {_spec.LABEL_MANAGED}=true label and maestro-ng did not create it for this instance; it is left untouched"
 RECREATE = ("never", "stopped", "changed", "always", "keep")
+# The last lines of the log of an instance that failed its running checks, in its result (log_tail).
+LOG_TAIL_LINES, LOG_LINE_CHARS = 5, 200
 PULL = ("missing", "always", "never")
 
 
@@ -161,6 +163,8 @@ class InstanceBatch:
                 failures[index] = DockerFailure(
                     f"passing the {result.get('_checks', '')} lifecycle checks of instance".replace("  ", " "), spec["name"], self.client.ship, exc
                 )
+                if result.get("_checks") == "running":
+                    result["log_tail"] = self._log_tail(spec["name"])
             failure = failures[index]
             if failure is not None and spec["name"] not in str(failure):
                 # e.g. a pull: name the instance it was for, so every failure names ship, instance and cause
@@ -178,6 +182,16 @@ class InstanceBatch:
             masked = [DockerFailure(f.doing, f.obj, f.ship, _spec.mask_value(f.cause, self.secrets), f.tb) for f in failed]
             raise BatchFailure(masked, out)
         return out
+
+    def _log_tail(self, name: str, lines: int = LOG_TAIL_LINES) -> list[str]:
+        """The last lines a container that failed its checks printed (what a person looks at first), or none if unread."""
+        if self.check_mode:
+            return []
+        try:
+            text = self.client.logs(name, lines)
+        except DockerFailure:
+            return []
+        return [line[:LOG_LINE_CHARS] for line in text.splitlines() if line.strip()][-lines:]
 
     def _inspect_managed(self, spec: dict) -> dict | None:
         container = self.client.inspect_container(spec["name"])

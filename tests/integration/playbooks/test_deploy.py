@@ -238,6 +238,9 @@ def test_broken_deploy_is_refused_on_every_ship_and_traffic_stays_on_v2(web):
     assert "Deploy of web (blue-green) failed." in proc.output
     assert f"Error passing the running lifecycle checks of instance {web.name}-ship1-a on ship ship1: http check" in proc.output
     assert "HTTP 404" in proc.output and "Traceback" not in proc.output
+    # with the last lines that one of the failing containers printed (issue 16, point 6): once, for the whole group
+    error = next(line for line in proc.output.splitlines() if "Action failed: Start the new colour: " in line)
+    assert error.count("[the last lines of ") == 1 and re.search(r"\[the last lines of \S+'s log on ship\d: .*response:404 \| ", error), error
     assert "The traffic never left the live colour (green); the new colour was removed on every ship." in proc.output, proc.output[-2500:]
     # The broken containers are gone and the older colour (v1) is back in its slot, for rollback.
     assert each(web.states(), "stopped v1"), web.states()

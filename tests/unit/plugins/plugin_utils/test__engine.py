@@ -200,3 +200,12 @@ def test_failures_of_different_causes_are_each_said_and_a_ship_without_instances
         " Error connecting to Docker daemon of ship ship2: timed out (and the same for ship ship3)"
     )
     assert summarize_failures({"ship1": {"changed": True}}) == ""
+
+
+def test_a_group_of_failures_shows_the_last_log_lines_of_one_of_its_containers():
+    """Issue 16, point 6: grouped failures "with the last log lines of one failing container"."""
+    quiet = _check_failure("web-1", "ship1", "10.0.0.1", 8080)
+    logged = {**_check_failure("web-2", "ship2", "10.0.0.2", 8080), "log_tail": ["listening on :8080", "GET /health 404"]}
+    msg = summarize_failures({"ship1": {"failed": True, "instances": [quiet]}, "ship2": {"failed": True, "instances": [logged]}})
+    assert msg.endswith("HTTP 404 (and the same for web-2 on ship2) [the last lines of web-2's log on ship2: listening on :8080 | GET /health 404]")
+    assert msg.count("the last lines") == 1
