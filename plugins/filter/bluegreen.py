@@ -78,10 +78,12 @@ def bluegreen_outcome(decision, action, *, parked=(), removed=(), restored=(), s
     )
 
 
-def bluegreen_summary(decision, action, *, proxies=(), seconds=None, check_mode=False):
+def bluegreen_summary(decision, action, *, proxies=(), seconds=None, check_mode=False, started=None):
     """The last line of a blue/green deploy or rollback that succeeded: what runs where, what was stopped and kept."""
     took = None if seconds in (None, "") else float(seconds)
-    return _bluegreen.summary(str(action), dict(decision or {}), [str(p) for p in proxies or []], seconds=took, check_mode=bool(check_mode))
+    return _bluegreen.summary(
+        str(action), dict(decision or {}), [str(p) for p in proxies or []], seconds=took, check_mode=bool(check_mode), started=dict(started or {})
+    )
 
 
 FILTERS = {

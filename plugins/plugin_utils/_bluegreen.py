@@ -563,10 +563,24 @@ def _ship_list(ships) -> str:
     return ", ".join(sorted(ships, key=natural))
 
 
-def summary(action: str, decision: dict, proxies=(), *, seconds: float | None = None, check_mode: bool = False) -> str:
+def _images(started, services) -> str:
+    """``, image <ref> <short digest>`` of the containers the start step created for ``services`` (one each, else all)."""
+    made = {
+        (str(item["image"]), str(item.get("digest") or ""))
+        for result in (started or {}).values()
+        if isinstance(result, dict)
+        for item in result.get("instances") or []
+        if isinstance(item, dict) and item.get("service") in services and item.get("image")
+    }
+    said = [f"{image} {_short(digest)}" if digest.startswith("sha256:") else image for image, digest in sorted(made)]  # not "unknown" (check mode)
+    return f", image {', '.join(said)}" if said else ""
+
+
+def summary(action: str, decision: dict, proxies=(), *, seconds: float | None = None, check_mode: bool = False, started=None) -> str:
     """The last line of a blue/green deploy (or rollback) that succeeded: per colour brought up, its services, how many
-    instances on how many ships, the release and tag; where the traffic goes through; what was stopped and kept; how
-    long it took (``seconds``). In check mode, what it would leave."""
+    instances on how many ships, the release and tag, the image and its digest (from ``started``: ship -> the start
+    step's result); where the traffic goes through; what was stopped and kept; how long it took (``seconds``). In
+    check mode, what it would leave."""
     plan = decision.get("plan") or {}
     took = f" in {seconds:.0f} s" if seconds is not None else ""
     if not plan:
@@ -582,6 +596,7 @@ def summary(action: str, decision: dict, proxies=(), *, seconds: float | None = 
         what = f"{', '.join(services)} on {new}: {count} instance{'s' if count != 1 else ''} on {len(placed)} ship{'s' if len(placed) != 1 else ''}"
         if release.get("id"):
             what += f", release {release['id']}" + (f" (tag {release['tag']})" if release.get("tag") else "")
+        what += _images(started, services)
         older = sorted({str(entry.get("live")) for name, entry in plan.items() if name in services and entry.get("live")})
         kept = f"; {', '.join(older)} stopped and kept, for {'a rollback' if action == 'deploy' else 'the next deploy'}" if older else ""
         lines.append(what + kept)

@@ -328,6 +328,7 @@ class InstanceBatch:
                 # the release records the image it runs by digest: a tag can move, a digest cannot
                 summary = image_summary(image, split_ref(spec["image"])[0])
                 config["Labels"][f"{_spec.LABEL_RELEASE}.digest"] = str(summary.get("digest") or summary.get("id") or "unknown")
+                result.update(image=spec["image"], digest=config["Labels"][f"{_spec.LABEL_RELEASE}.digest"])  # the deploy's summary says them
             if container is not None:
                 if running:
                     self._stop(spec, result, kill=kill, stop_timeout=stop_timeout, checks=checks)

@@ -202,7 +202,8 @@ def test_blue_green_v1_to_v2_under_load_fails_no_request(web):
     assert each(web.states(), "stopped v1"), web.states()  # kept for a rollback
     summary = " ".join(re.split(r"Deploy done in \d+ s\. ", proc.output, maxsplit=1)[1].split("'", 1)[0].split())
     assert re.fullmatch(
-        r"web on green: 6 instances on 3 ships, release \d{8}T\d{6}Z-\w{4} \(tag v2\); blue stopped and kept, for a rollback\. "
+        r"web on green: 6 instances on 3 ships, release \d{8}T\d{6}Z-\w{4} \(tag v2\), image \S+/demo/web:v2 sha256:[0-9a-f]{12}; "
+        r"blue stopped and kept, for a rollback\. "
         r"The traffic goes through the proxies on ship1\.",
         summary,
     ), summary

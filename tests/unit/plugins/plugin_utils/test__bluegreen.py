@@ -452,3 +452,16 @@ def test_the_summary_says_how_long_it_took_and_in_check_mode_what_it_would_leave
         " (tag v2); blue stopped and kept, for a rollback. The traffic would go through the proxies on ship1."
     )
     assert bg.summary("deploy", {"plan": {}}, seconds=0.6) == "Deploy: every service already as wanted, nothing changed (1 s)."
+
+
+def test_the_summary_names_the_image_and_digest_the_start_step_created():
+    decision = {
+        "plan": {"web": {"live": "blue", "new": "green", "routed": "blue"}},
+        "ships": {"ship1": {"new": [{"instance": "web-1", "colour": "green", "wanted": True, "suffix": ""}]}},
+        "release": {"id": "20261203T081500Z-3f2a", "tag": "v2"},
+    }
+    made = {"service": "web", "image": "reg/web:v2", "digest": "sha256:3f2a9c01d4e8aaaaaaaaaaaa"}
+    started = {"ship1": {"instances": [made, {**made, "service": "api", "image": "reg/api:v2"}]}, "ship2": {"instances": [made]}}
+    assert bg.summary("deploy", decision, started=started).startswith(
+        "Deploy done. web on green: 1 instance on 1 ship, release 20261203T081500Z-3f2a (tag v2), image reg/web:v2 sha256:3f2a9c01d4e8; blue"
+    )
