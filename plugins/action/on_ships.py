@@ -13,7 +13,7 @@ from ansible.errors import AnsibleActionFail
 from ansible_collections.maestro.docker.plugins.modules.on_ships import ARGUMENT_SPEC
 from ansible_collections.maestro.docker.plugins.plugin_utils import _bluegreen
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.plan import natural
-from ansible_collections.maestro.docker.plugins.plugin_utils._engine import on_every_ship, ship_line, step_line, summarize_failures
+from ansible_collections.maestro.docker.plugins.plugin_utils._engine import done_verb, on_every_ship, ship_line, step_line, summarize_failures
 from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, display, play_ships, ship_diffs
 
 
@@ -82,7 +82,7 @@ class ActionModule(ShipsAction):
         def execute(_action, ship, own):
             return ships.execute(module, ship, {**options, **own}, check_mode=check_mode, diff=diff)
 
-        verb = _done(module, options)
+        verb = done_verb(module, options)
 
         def done(_action, ship, outcome, seconds):
             line = ship_line(label, verb, ship, outcome, seconds)
@@ -116,15 +116,6 @@ class ActionModule(ShipsAction):
         if diff:
             outcome["diff"] = ship_diffs([(label, results)])
         return outcome
-
-
-def _done(module: str, options: dict) -> str:
-    """What a module's step did on a ship, for its progress line."""
-    if module == "instance":
-        return {"started": "started", "stopped": "stopped", "absent": "removed"}.get(str(options.get("state")), "changed")
-    if module == "proxy":
-        return "checked" if options.get("validate_only") else "reconfigured"
-    return {"image_pull": "pulled", "instance_rename": "renamed", "instance_clean": "cleaned"}.get(module, "changed")
 
 
 def _failure(label: str, ship: str, result: dict, unreachable: bool) -> str:

@@ -177,8 +177,17 @@ def _guarded(execute, action: str, ship: str, names: list, done=None) -> dict:
 
 
 # ---- progress lines ----------------------------------------------------------------------------------------------
-# What a plan's step did, in the past tense, for the lines below.
+# What a step did, in the past tense, for the lines below: a plan's step by its action, another by its module (done_verb).
 DONE = {"pull": "pulled", "start": "started", "stop": "stopped", "kill": "killed", "clean": "removed", "status": "read", "logs": "read"}
+
+
+def done_verb(module: str, options: dict) -> str:
+    """What a step of ``module`` with ``options`` did on a ship (maestro.docker.on_ships)."""
+    if module == "instance":
+        return {"started": "started", "stopped": "stopped", "absent": "removed"}.get(str(options.get("state")), "changed")
+    if module == "proxy":
+        return "checked" if options.get("validate_only") else "reconfigured"
+    return {"image_pull": "pulled", "instance_rename": "renamed", "instance_clean": "cleaned"}.get(module, "changed")
 
 
 def ship_line(label: str, verb: str, ship: str, result: dict, seconds: float) -> str | None:

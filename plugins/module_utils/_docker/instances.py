@@ -372,7 +372,7 @@ class InstanceBatch:
                 return container
             if container and container["State"].get("Status") in ("exited", "dead") or time.monotonic() > deadline:
                 code = (container or {}).get("State", {}).get("ExitCode")
-                tail = self.client.logs(name, 5).strip().replace("\n", " | ")
+                tail = " | ".join(self._log_tail(name))
                 raise DockerFailure("starting container", name, self.client.ship, f"it exited at once with status {code}: {tail or '(no output)'}")
             time.sleep(0.2)
 
