@@ -85,7 +85,7 @@ class ActionModule(ShipsAction):
         verb = done_verb(module, options)
 
         def done(_action, ship, outcome, seconds):
-            line = ship_line(label, verb, ship, outcome, seconds)
+            line = ship_line(label, verb, ship, outcome, seconds, check_mode)
             if line:
                 display.display(line)  # as each ship finishes: a long step shows its progress
 
@@ -95,7 +95,7 @@ class ActionModule(ShipsAction):
         skipped = unreachable if args["unreachable"] == "skip" else []
         failed = [ship for ship, outcome in results.items() if outcome.get("failed") and ship not in skipped]
         if results:
-            display.display(step_line(label, results, time.monotonic() - started, skipped))
+            display.display(step_line(label, results, time.monotonic() - started, skipped, check_mode))
         outcome = {
             "changed": any(r.get("changed") for r in results.values()),
             "ships": results,

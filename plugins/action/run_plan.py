@@ -6,9 +6,14 @@
 
 from __future__ import annotations
 
+from ansible.utils.display import Display
+
 from ansible_collections.maestro.docker.plugins.modules.run_plan import ARGUMENT_SPEC
-from ansible_collections.maestro.docker.plugins.plugin_utils._engine import STEP_MODULES, run_steps, step_options
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.plan import only_changed, plan_lines
+from ansible_collections.maestro.docker.plugins.plugin_utils._engine import STEP_MODULES, run_steps, step_line, step_options
 from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, play_ships, ship_diffs, step_report
+
+display = Display()
 
 
 class ActionModule(ShipsAction):
@@ -32,13 +37,48 @@ class ActionModule(ShipsAction):
                     wanted.setdefault(ship, []).extend(names)
         ships.prepare(wanted)
 
+        if args["only_changed"]:
+            found = self._changed(ships, plan, options, in_play)
+            if found.get("failed"):
+                return {**result, **ships.hide(found)}
+            plan = only_changed(plan, found["changed"])
+            steps = plan["steps"]
+        if args["show_plan"]:
+            delays = {"step": args["step_delay"], "stop_start": args["stop_start_delay"]}
+            display.display("\n".join(plan_lines(plan, delays, check_mode)))
+
         def execute(action, ship, names):
             module = STEP_MODULES[action]
             return ships.execute(module, ship, step_options(action, ships.specs(ship, names), options), check_mode=check_mode, diff=diff)
 
-        report, ship_done = step_report(len(steps))
+        report, ship_done = step_report(len(steps), check_mode)
         outcome = run_steps(steps, play_ships(task_vars), execute, options=options, check_mode=check_mode, report=report, ship_done=ship_done)
         if diff:
             outcome["diff"] = ship_diffs([(step["action"], step["ships"]) for step in outcome["steps"]])
         result.update(ships.hide(outcome))
+        result["plan"] = plan
         return result
+
+    @staticmethod
+    def _changed(ships: ShipVars, plan: dict, options: dict, in_play: set) -> dict:
+        """Which of the plan's instances a start would change (recreate=changed, asked in check mode on every ship at
+        once): spec drifted, not running, or, when the plan pulls or images are refreshed, a newer image in the
+        registry. ``changed``: their names; on a failure, the run's result with ``failed``."""
+        refresh = bool(options.get("refresh_images")) or any(step["action"] == "pull" for step in plan["steps"])
+        probe = {**options, "recreate": "changed", "refresh_images": refresh, "reuse": False}
+        mine = {ship: names for ship, names in (plan.get("ships") or {}).items() if ship in in_play}
+
+        def execute(_action, ship, names):
+            opts = step_options("start", ships.specs(ship, names), probe)
+            return ships.execute("instance", ship, opts, check_mode=True, diff=False, chain=False)
+
+        def report(_index, _step, results, seconds):
+            display.display(step_line("find what changed", results, seconds, check_mode=True))
+
+        step = {"action": "start", "label": "find what changed", "ships": mine, "delay": None}
+        found = run_steps([step], sorted(mine), execute, options=probe, check_mode=True, report=report)
+        if found.get("failed"):
+            return found
+        results = found["steps"][0]["ships"] if found["steps"] else {}
+        changed = [item["name"] for outcome in results.values() for item in outcome.get("instances") or [] if item.get("changed")]
+        return {"changed": changed}

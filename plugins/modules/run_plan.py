@@ -64,6 +64,18 @@ options:
     description: Registry credentials, C(maestro_registries) of the ships inventory; passwords never appear in the output.
     type: dict
     default: {}
+  only_changed:
+    description:
+      - First ask every ship, in check mode, which of the plan's instances a start would change (spec drifted, not
+        running, or, when the plan pulls or O(refresh_images), a newer image in the registry), then carry out the plan
+        for those only, in the plan's order (maestro-ng's C(--only-if-changed)).
+      - The run's result has the plan kept to them in RV(plan).
+    type: bool
+    default: false
+  show_plan:
+    description: Print the plan, each step with its ships and instances, before carrying it out (after O(only_changed)).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - maestro.docker.attributes
 attributes:
@@ -107,6 +119,10 @@ failures:
   description: Each failed ship's message, by ship.
   returned: always
   type: dict
+plan:
+  description: The plan carried out; with O(only_changed), kept to the instances that changed.
+  returned: success
+  type: dict
 """
 
 from ansible_collections.maestro.docker.plugins.module_utils._docker.runner import controller_only_main
@@ -124,6 +140,8 @@ ARGUMENT_SPEC = {
     "probe_ports": {"type": "bool", "default": False},
     "lines": {"type": "int", "default": 100},
     "registries": {"type": "dict", "default": {}, "no_log": False},
+    "only_changed": {"type": "bool", "default": False},
+    "show_plan": {"type": "bool", "default": False},
 }
 
 

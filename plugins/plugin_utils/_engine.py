@@ -111,7 +111,8 @@ def run_steps(steps: list, play_ships: list, execute, *, options: dict, check_mo
     outcome = {"changed": bool(changed_ships), "steps": done, "failed_ships": failed_ships, "failures": failures}
     outcome["changed_ships"] = sorted(changed_ships, key=natural)
     if failed_ships:
-        where = f"{done[-1]['action'].capitalize()}, step {len(done)}, failed on {', '.join(failed_ships)}"
+        name = steps[len(done) - 1].get("label") or done[-1]["action"]
+        where = f"{name[:1].upper()}{name[1:]}, step {len(done)}, failed on {', '.join(failed_ships)}"
         outcome.update(failed=True, msg=f"{where}: " + summarize_failures(last))
     return outcome
 
@@ -190,9 +191,10 @@ def done_verb(module: str, options: dict) -> str:
     return {"image_pull": "pulled", "instance_rename": "renamed", "instance_clean": "cleaned"}.get(module, "changed")
 
 
-def ship_line(label: str, verb: str, ship: str, result: dict, seconds: float) -> str | None:
-    """A ship's line as its part of a step finishes, e.g. ``start: ship1 started 10/10 in 5.1 s``; None when it did
-    nothing (the step's line says so for all such ships at once)."""
+def ship_line(label: str, verb: str, ship: str, result: dict, seconds: float, check_mode: bool = False) -> str | None:
+    """A ship's line as its part of a step finishes, e.g. ``start: ship1 started 10/10 in 5.1 s``, in check mode
+    ``start: ship1 would be started 10/10 in 0.1 s``; None when it did nothing (the step's line says so for all such
+    ships at once)."""
     items = [i for i in result.get("instances") or result.get("images") or [] if isinstance(i, dict)]
     if result.get("failed"):
         failed = sum(1 for i in items if i.get("failed"))
@@ -201,14 +203,16 @@ def ship_line(label: str, verb: str, ship: str, result: dict, seconds: float) ->
     if not result.get("changed"):
         return None
     count = f" {sum(1 for i in items if i.get('changed'))}/{len(items)}" if items else ""
-    return f"  {label}: {ship} {verb}{count} in {seconds:.1f} s"
+    return f"  {label}: {ship} {'would be ' if check_mode else ''}{verb}{count} in {seconds:.1f} s"
 
 
-def step_line(label: str, results: dict, seconds: float, skipped=()) -> str:
-    """A step's line once every ship's part has finished: which ships it changed, found as wanted, failed or skipped."""
+def step_line(label: str, results: dict, seconds: float, skipped=(), check_mode: bool = False) -> str:
+    """A step's line once every ship's part has finished: which ships it changed (in check mode: would change), found
+    as wanted, failed or skipped."""
+    changed = "would change" if check_mode else "done"
     groups: dict[str, list] = {}
     for ship, result in results.items():
-        state = "skipped (unreachable)" if ship in skipped else "FAILED" if result.get("failed") else "done" if result.get("changed") else "nothing to do"
+        state = "skipped (unreachable)" if ship in skipped else "FAILED" if result.get("failed") else changed if result.get("changed") else "nothing to do"
         groups.setdefault(state, []).append(ship)
     said = "; ".join(f"{state} on {', '.join(sorted(ships, key=natural))}" for state, ships in groups.items())
     return f"  {label} ({seconds:.1f} s): {said or 'no ship of this play'}"

@@ -224,8 +224,10 @@ class ShipVars:
         no_log = set(validated._no_log_values) | {str(v) for v in _module.secrets_of(params) if v}
         return params, no_log
 
-    def execute(self, module: str, ship: str, options: dict, *, check_mode: bool, diff: bool) -> dict:
-        """One ship's part: the module's code with the ship's connection, its result with the module's secrets hidden."""
+    def execute(self, module: str, ship: str, options: dict, *, check_mode: bool, diff: bool, chain: bool = True) -> dict:
+        """One ship's part: the module's code with the ship's connection, its result with the module's secrets hidden.
+        In check mode, what it would move is assumed done by the later steps, unless ``chain`` is false (a question
+        asked in check mode within a real run, such as which instances changed)."""
         params, no_log = self.params(module, ship, options)
         self.hidden.update(no_log)
         params = with_known_api_version(params, self.api_versions)
@@ -234,7 +236,7 @@ class ShipVars:
             module, params, check_mode=check_mode, diff=diff, own_process=bool(params.get("ssh_key")), clients=self.clients, assume=self.moves.get(ship)
         )
         moves = _module.moves_of(outcome)
-        if check_mode and moves:
+        if check_mode and chain and moves:
             self.moves[ship] = [*self.moves.get(ship, []), *moves]
             self.moved = True
         if display.verbosity < 3:
@@ -256,14 +258,14 @@ class ShipVars:
         return remove_values(outcome, self.hidden) if self.hidden else outcome
 
 
-def step_report(total: int):
+def step_report(total: int, check_mode: bool = False):
     """The progress lines of a plan: a line per ship as its part of a step finishes, and one per step at its barrier."""
 
     def report(index, step, results, seconds):
-        display.display(step_line(f"step {index + 1}/{total} {step['action']}", results, seconds))
+        display.display(step_line(f"step {index + 1}/{total} {step['action']}", results, seconds, check_mode=check_mode))
 
     def ship_done(action, ship, result, seconds):
-        line = ship_line(action, DONE.get(action, "done"), ship, result, seconds)
+        line = ship_line(action, DONE.get(action, "done"), ship, result, seconds, check_mode)
         if line:
             display.display(line)
 

@@ -191,6 +191,47 @@ def _result(graph, command: str, things: list, selected: list, steps: list) -> d
     }
 
 
+def only_changed(plan: dict, changed) -> dict:
+    """``plan`` kept to the instances named in ``changed`` (restart --only-if-changed, the stop-start deploy): each
+    step keeps its changed instances and a step left with none goes. The order stays the plan's, so an instance still
+    waits for every level before its own (at worst a barrier more than a plan of the changed instances alone), and a
+    rolling restart keeps its chunks, smaller where instances did not change."""
+    keep = set(changed)
+    steps = []
+    for step in plan.get("steps") or []:
+        ships = {ship: [name for name in names if name in keep] for ship, names in step["ships"].items()}
+        ships = {ship: names for ship, names in ships.items() if names}
+        if ships:
+            steps.append({**step, "ships": ships})
+    if steps and steps[0].get("delay") == "step":
+        steps[0] = {**steps[0], "delay": None}  # the pause between chunks, before the first chunk left
+    ships = {ship: [name for name in names if name in keep] for ship, names in (plan.get("ships") or {}).items()}
+    return {
+        **plan,
+        "instances": [name for name in plan.get("instances") or [] if name in keep],
+        "ships": {ship: names for ship, names in ships.items() if names},
+        "steps": steps,
+        "levels": [step["ships"] for step in steps],
+    }
+
+
+def plan_lines(plan: dict, delays: dict, check_mode: bool = False) -> list:
+    """The plan in a few lines, as printed before it runs: ``maestro restart web: 3 instance(s) in 2 step(s)``, then
+    ``1. stop: ship1: web-1; ship2: web-2`` for each step. ``delays``: seconds of each named pause (``step``,
+    ``stop_start``), said where they are made."""
+    things = plan.get("things") or []
+    steps = plan.get("steps") or []
+    head = "Check mode, nothing changes. " if check_mode else ""
+    head += f"maestro {plan.get('command')}{' ' + ','.join(things) if things else ''}:"
+    head += f" {len(plan.get('instances') or [])} instance(s) in {len(steps)} step(s){'' if steps else ', nothing to do'}"
+    lines = [head]
+    for index, step in enumerate(steps, 1):
+        wait = int(delays.get(step.get("delay")) or 0) if step.get("delay") else 0
+        where = "; ".join(f"{ship}: {', '.join(names)}" for ship, names in step["ships"].items())
+        lines.append(f"{index}. {step['action']}{f' after {wait} s' if wait > 0 else ''}: {where}")
+    return lines
+
+
 def sequence(model, commands, **options) -> dict:
     """One plan for ``commands`` run one after the other, each over the selection it makes alone (see above)."""
     names = split_things(commands)

@@ -225,8 +225,8 @@ def test_check_mode_chains_the_steps_says_each_ship_and_changes_nothing(web):
     assert f"-        parked: {ship1[0]}.parked" in keep and "+        parked: removed" in keep, keep
     # one line per ship as its part finishes, with counts, and the summary in check mode
     for ship in ("ship1", "ship2", "ship3"):
-        assert re.search(rf"^  start the new colour: {ship} started 2/2 in \d+\.\d s$", out, flags=re.M), out[-6000:]
-    assert re.search(r"^  park \(\d+\.\d s\): done on ship1, ship2, ship3$", out, flags=re.M)
+        assert re.search(rf"^  start the new colour: {ship} would be started 2/2 in \d+\.\d s$", out, flags=re.M), out[-6000:]
+    assert re.search(r"^  park \(\d+\.\d s\): would change on ship1, ship2, ship3$", out, flags=re.M)
     assert "Check mode, nothing was changed: the deploy would leave web on blue: 6 instances on 3 ships" in " ".join(out.split())
 
 

@@ -126,6 +126,15 @@ def test_the_lines_count_what_each_ship_did_and_group_the_ships_of_a_step():
     assert step_line("park", {}, 0.0) == "  park (0.0 s): no ship of this play"
 
 
+def test_in_check_mode_the_lines_say_what_would_be_done():
+    one = [{"name": "web-1", "changed": True}]
+    assert ship_line("start", "started", "ship1", {"changed": True, "instances": one}, 0.04, check_mode=True) == (
+        "  start: ship1 would be started 1/1 in 0.0 s"
+    )
+    results = {"ship1": {"changed": True}, "ship2": {"changed": False}}
+    assert step_line("park", results, 0.1, check_mode=True) == "  park (0.1 s): would change on ship1; nothing to do on ship2"
+
+
 @pytest.mark.parametrize(
     ("action", "options", "expected"),
     [

@@ -7,7 +7,7 @@
 import pytest
 
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.errors import SelectionError
-from ansible_collections.maestro.docker.plugins.plugin_utils._config.plan import COMMANDS, plan, select, sequence, split_things
+from ansible_collections.maestro.docker.plugins.plugin_utils._config.plan import COMMANDS, only_changed, plan, plan_lines, select, sequence, split_things
 
 from ...conftest import HEAD
 
@@ -167,6 +167,38 @@ def test_rolling_restart_in_chunks_per_ship(stack):
         ("stop", {"host1": ["web-1"], "host2": ["web-2", "web-3"]}, None),
         ("start", {"host1": ["web-1"], "host2": ["web-2", "web-3"]}, "stop_start"),
     ]
+
+
+def test_only_changed_keeps_the_plans_order_and_drops_the_steps_left_empty(stack):
+    result = only_changed(plan(stack, "restart", things="db,web", concurrency=1), ["web-2", "web-3"])
+    # db's chunk goes; the first chunk left does not wait the pause between chunks
+    assert steps(result) == [
+        ("stop", {"host2": ["web-2"]}, None),
+        ("start", {"host2": ["web-2"]}, "stop_start"),
+        ("stop", {"host2": ["web-3"]}, "step"),
+        ("start", {"host2": ["web-3"]}, "stop_start"),
+    ]
+    assert result["instances"] == ["web-2", "web-3"] and result["ships"] == {"host2": ["web-2", "web-3"]}
+    assert result["levels"] == [step["ships"] for step in result["steps"]] and result["command"] == "restart"
+    deploy = only_changed(sequence(stack, ["pull", "stop", "clean", "start"], things="web"), ["web-1"])
+    assert [(s["action"], s["ships"]) for s in deploy["steps"]] == [(a, {"host1": ["web-1"]}) for a in ("pull", "stop", "clean", "start")]
+    nothing = only_changed(plan(stack, "start"), [])
+    assert nothing["steps"] == [] and nothing["instances"] == [] and nothing["ships"] == {}
+
+
+def test_plan_lines_say_each_step_its_ships_and_pauses(stack):
+    result = plan(stack, "restart", things="web", concurrency=1)
+    lines = plan_lines(result, {"step": 5, "stop_start": 0})
+    assert lines[0] == "maestro restart web: 3 instance(s) in 4 step(s)"
+    assert lines[1:] == [
+        "1. stop: host1: web-1; host2: web-2",
+        "2. start: host1: web-1; host2: web-2",
+        "3. stop after 5 s: host2: web-3",
+        "4. start: host2: web-3",
+    ]
+    deploy = sequence(stack, ["pull", "stop", "clean", "start"], things="web")
+    assert plan_lines(deploy, {}, check_mode=True)[0] == "Check mode, nothing changes. maestro pull, stop, clean, start web: 3 instance(s) in 4 step(s)"
+    assert plan_lines(only_changed(deploy, []), {}) == ["maestro pull, stop, clean, start web: 0 instance(s) in 0 step(s), nothing to do"]
 
 
 def test_concurrency_only_shapes_restart(stack):
