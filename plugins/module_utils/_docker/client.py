@@ -338,6 +338,13 @@ class ShipClient:
         listed = self.call("listing containers", None, self.api.containers, all=True, filters=filters)
         return self._listed_as_seen(listed) if self._seen_as else listed
 
+    def container_names(self) -> set[str]:
+        """The names of every container on the ship, running or not, ours or not (an unmanaged container may hold a
+        name): one listing, where inspecting each of many names is a request per name, found or not."""
+        listed = self.call("listing containers", None, self.api.containers, all=True)
+        listed = self._listed_as_seen(listed) if self._seen_as else listed
+        return {name.lstrip("/") for summary in listed for name in summary.get("Names") or []}
+
     def distribution_digest(self, ref: str, auth_config: dict | None = None) -> str:
         data = self.call("asking the registry for the digest of image", ref, self.api.inspect_distribution, ref, auth_config=auth_config)
         return data["Descriptor"]["digest"]

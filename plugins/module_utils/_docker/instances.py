@@ -34,6 +34,8 @@ NOT_OURS = f"it has no {_spec.LABEL_MANAGED}=true label and maestro-ng did not c
 RECREATE = ("never", "stopped", "changed", "always", "keep")
 # The last lines of the log of an instance that failed its running checks, in its result (log_tail).
 LOG_TAIL_LINES, LOG_LINE_CHARS = 5, 200
+# info() lists the ship's containers once, instead of inspecting each name, when it reads more names than this
+LIST_ABOVE = 2
 PULL = ("missing", "always", "never")
 
 
@@ -481,9 +483,12 @@ class InstanceBatch:
     # ---- info --------------------------------------------------------------------------------
     def info(self, probe_ports: bool = True, archived: bool = False) -> dict:
         now = datetime.now(UTC)
+        # A blue/green read names both colours and both parked names of each instance, most of them absent: above a
+        # few names, one listing says which to inspect (an absent name costs a request as a present one does).
+        present = self.client.container_names() if len(self.specs) > LIST_ABOVE else None
 
         def work(spec: dict, result: dict) -> None:
-            container = self.client.inspect_container(spec["name"])
+            container = self.client.inspect_container(spec["name"]) if present is None or spec["name"] in present else None
             result.update(status=_status(container), exists=container is not None)
             if archived:  # also when the slot is empty: its releases may be archived
                 result["archived"] = self._archived(spec["name"])
