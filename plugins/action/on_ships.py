@@ -85,7 +85,7 @@ class ActionModule(ShipsAction):
         verb = done_verb(module, options)
 
         def done(_action, ship, outcome, seconds):
-            line = ship_line(label, verb, ship, outcome, seconds, check_mode)
+            line = ship_line(label, verb, ship, outcome, seconds, check_mode=check_mode)
             if line:
                 display.display(line)  # as each ship finishes: a long step shows its progress
 

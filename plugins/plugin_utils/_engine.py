@@ -191,7 +191,7 @@ def done_verb(module: str, options: dict) -> str:
     return {"image_pull": "pulled", "instance_rename": "renamed", "instance_clean": "cleaned"}.get(module, "changed")
 
 
-def ship_line(label: str, verb: str, ship: str, result: dict, seconds: float, check_mode: bool = False) -> str | None:
+def ship_line(label: str, verb: str, ship: str, result: dict, seconds: float, *, check_mode: bool = False) -> str | None:
     """A ship's line as its part of a step finishes, e.g. ``start: ship1 started 10/10 in 5.1 s``, in check mode
     ``start: ship1 would be started 10/10 in 0.1 s``; None when it did nothing (the step's line says so for all such
     ships at once)."""

@@ -265,7 +265,7 @@ def step_report(total: int, check_mode: bool = False):
         display.display(step_line(f"step {index + 1}/{total} {step['action']}", results, seconds, check_mode=check_mode))
 
     def ship_done(action, ship, result, seconds):
-        line = ship_line(action, DONE.get(action, "done"), ship, result, seconds, check_mode)
+        line = ship_line(action, DONE.get(action, "done"), ship, result, seconds, check_mode=check_mode)
         if line:
             display.display(line)
 
