@@ -38,9 +38,10 @@ class ActionModule(ShipsAction):
         ships.prepare(wanted)
 
         if args["only_changed"]:
-            found = self._changed(ships, plan, options, in_play)
+            found = self._changed(ships, plan, options, wanted)
             if found.get("failed"):
-                return {**result, **ships.hide(found)}
+                # nothing was carried out: no ship is changed (report.yml marks changed_ships), each failed ship fails
+                return {**result, **ships.hide({**found, "changed": False, "changed_ships": []})}
             plan = only_changed(plan, found["changed"])
             steps = plan["steps"]
         if args["show_plan"]:
@@ -60,13 +61,14 @@ class ActionModule(ShipsAction):
         return result
 
     @staticmethod
-    def _changed(ships: ShipVars, plan: dict, options: dict, in_play: set) -> dict:
+    def _changed(ships: ShipVars, plan: dict, options: dict, wanted: dict) -> dict:
         """Which of the plan's instances a start would change (recreate=changed, asked in check mode on every ship at
         once): spec drifted, not running, or, when the plan pulls or images are refreshed, a newer image in the
         registry. ``changed``: their names; on a failure, the run's result with ``failed``."""
         refresh = bool(options.get("refresh_images")) or any(step["action"] == "pull" for step in plan["steps"])
         probe = {**options, "recreate": "changed", "refresh_images": refresh, "reuse": False}
-        mine = {ship: names for ship, names in (plan.get("ships") or {}).items() if ship in in_play}
+        # every instance of the plan's steps on the ships of the play, each once (it may be in several steps)
+        mine = {ship: list(dict.fromkeys(names)) for ship, names in wanted.items()}
 
         def execute(_action, ship, names):
             opts = step_options("start", ships.specs(ship, names), probe)

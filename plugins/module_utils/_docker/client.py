@@ -305,7 +305,9 @@ class ShipClient:
         new_name = {real: name for name, real in self._seen_as.items() if real is not None}
         out = []
         for summary in listed:
-            real = next(iter(summary.get("Names") or []), "").lstrip("/")
+            # its own name: a link alias (/app-1/db) may sort before it
+            names = summary.get("Names") or []
+            real = next((name for name in names if name.count("/") == 1), next(iter(names), "")).lstrip("/")
             if real in new_name:
                 out.append({**summary, "Names": [f"/{new_name[real]}"]})
             elif real not in self._seen_as:

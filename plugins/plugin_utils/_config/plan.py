@@ -198,11 +198,18 @@ def only_changed(plan: dict, changed) -> dict:
     rolling restart keeps its chunks, smaller where instances did not change."""
     keep = set(changed)
     steps = []
+    carried = None  # the pause of a step that went, made before the next kept step of the same action instead
     for step in plan.get("steps") or []:
         ships = {ship: [name for name in names if name in keep] for ship, names in step["ships"].items()}
         ships = {ship: names for ship, names in ships.items() if names}
-        if ships:
-            steps.append({**step, "ships": ships})
+        if not ships:
+            carried = carried or ((step["action"], step["delay"]) if step.get("delay") else None)
+            continue
+        kept = {**step, "ships": ships}
+        if carried and carried[0] == step["action"]:
+            kept["delay"] = kept.get("delay") or carried[1]
+            carried = None
+        steps.append(kept)
     if steps and steps[0].get("delay") == "step":
         steps[0] = {**steps[0], "delay": None}  # the pause between chunks, before the first chunk left
     ships = {ship: [name for name in names if name in keep] for ship, names in (plan.get("ships") or {}).items()}

@@ -18,21 +18,22 @@ from ansible_collections.maestro.docker.plugins.module_utils._docker.client impo
 class Daemon:
     """Containers by name, as inspect and list return them."""
 
-    def __init__(self, *names):
+    def __init__(self, *names, aliases=None):
         self.names = names
+        self.aliases = aliases or {}  # name -> its link aliases (/app-1/db), which Docker lists beside its own name
 
     def inspect_container(self, name):
         if name not in self.names:
             raise NotFound(name)
         return {"Id": f"id-{name}", "Name": f"/{name}"}
 
-    def containers(self, all, filters):  # noqa: A002 - the SDK's keyword
-        return [{"Id": f"id-{name}", "Names": [f"/{name}"]} for name in self.names]
+    def containers(self, all, filters=None):  # noqa: A002 - the SDK's keyword
+        return [{"Id": f"id-{name}", "Names": sorted([f"/{name}", *self.aliases.get(name, [])])} for name in self.names]
 
 
-def client(*names) -> ShipClient:
+def client(*names, aliases=None) -> ShipClient:
     made = ShipClient.__new__(ShipClient)
-    made.api, made.ship, made._seen_as = Daemon(*names), "ship1", {}
+    made.api, made.ship, made._seen_as = Daemon(*names, aliases=aliases), "ship1", {}
     return made
 
 
@@ -60,3 +61,12 @@ def test_without_moves_reads_are_the_daemons():
     ship = client("web-1")
     ship.assume_moves(None)
     assert ship.inspect_container("web-1")["Name"] == "/web-1" and ship.inspect_container("web-2") is None
+
+
+def test_a_link_alias_listed_first_does_not_hide_a_renamed_container():
+    # Docker lists a container's names sorted: app-1's link alias of zz-1 comes before zz-1's own name
+    ship = client("zz-1", "app-1", aliases={"zz-1": ["/app-1/zz"]})
+    ship.assume_moves([["zz-1", "zz-1.parked"]])
+    assert ship.container_names() == {"app-1", "zz-1.parked"}
+    ship.assume_moves(None)
+    assert ship.container_names() == {"app-1", "zz-1", "app-1/zz"}  # an alias never equals an instance name

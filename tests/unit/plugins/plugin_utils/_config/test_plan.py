@@ -182,6 +182,11 @@ def test_only_changed_keeps_the_plans_order_and_drops_the_steps_left_empty(stack
     assert result["levels"] == [step["ships"] for step in result["steps"]] and result["command"] == "restart"
     deploy = only_changed(sequence(stack, ["pull", "stop", "clean", "start"], things="web"), ["web-1"])
     assert [(s["action"], s["ships"]) for s in deploy["steps"]] == [(a, {"host1": ["web-1"]}) for a in ("pull", "stop", "clean", "start")]
+    # a restart's pause between stopping and starting is the first start step's: it stays when that step goes
+    assert steps(only_changed(plan(stack, "restart", things="db,web"), ["web-2"])) == [
+        ("stop", {"host2": ["web-2"]}, None),
+        ("start", {"host2": ["web-2"]}, "stop_start"),
+    ]
     nothing = only_changed(plan(stack, "start"), [])
     assert nothing["steps"] == [] and nothing["instances"] == [] and nothing["ships"] == {}
 
