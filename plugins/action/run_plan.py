@@ -6,14 +6,10 @@
 
 from __future__ import annotations
 
-from ansible.utils.display import Display
-
 from ansible_collections.maestro.docker.plugins.modules.run_plan import ARGUMENT_SPEC
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.plan import only_changed, plan_lines
 from ansible_collections.maestro.docker.plugins.plugin_utils._engine import STEP_MODULES, run_steps, step_line, step_options
-from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, play_ships, ship_diffs, step_report
-
-display = Display()
+from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, display, play_ships, ship_diffs, step_report
 
 
 class ActionModule(ShipsAction):
@@ -34,7 +30,8 @@ class ActionModule(ShipsAction):
         for step in steps:
             for ship, names in step["ships"].items():
                 if ship in in_play:
-                    wanted.setdefault(ship, []).extend(names)
+                    wanted.setdefault(ship, {}).update(dict.fromkeys(names))  # an instance may be in several steps
+        wanted = {ship: list(names) for ship, names in wanted.items()}
         ships.prepare(wanted)
 
         if args["only_changed"]:
@@ -66,9 +63,7 @@ class ActionModule(ShipsAction):
         once): spec drifted, not running, or, when the plan pulls or images are refreshed, a newer image in the
         registry. ``changed``: their names; on a failure, the run's result with ``failed``."""
         refresh = bool(options.get("refresh_images")) or any(step["action"] == "pull" for step in plan["steps"])
-        probe = {**options, "recreate": "changed", "refresh_images": refresh, "reuse": False}
-        # every instance of the plan's steps on the ships of the play, each once (it may be in several steps)
-        mine = {ship: list(dict.fromkeys(names)) for ship, names in wanted.items()}
+        probe = {**options, "recreate": "changed", "refresh_images": refresh}
 
         def execute(_action, ship, names):
             opts = step_options("start", ships.specs(ship, names), probe)
@@ -77,8 +72,8 @@ class ActionModule(ShipsAction):
         def report(_index, _step, results, seconds):
             display.display(step_line("find what changed", results, seconds, check_mode=True))
 
-        step = {"action": "start", "label": "find what changed", "ships": mine, "delay": None}
-        found = run_steps([step], sorted(mine), execute, options=probe, check_mode=True, report=report)
+        step = {"action": "start", "label": "find what changed", "ships": wanted, "delay": None}
+        found = run_steps([step], sorted(wanted), execute, options=probe, check_mode=True, report=report)
         if found.get("failed"):
             return found
         results = found["steps"][0]["ships"] if found["steps"] else {}

@@ -334,18 +334,17 @@ class ShipClient:
         except (DockerException, RequestException, OSError) as exc:
             raise DockerFailure("inspecting image", ref, self.ship, _strip_sdk(exc), traceback.format_exc()) from exc
 
-    def containers(self, labels: dict) -> list[dict]:
-        """Every container, running or not, whose labels hold all of ``labels``: the API's summaries (Id, Names, Labels, State)."""
-        filters = {"label": [f"{key}={value}" for key, value in labels.items()]}
+    def containers(self, labels: dict | None = None) -> list[dict]:
+        """Every container, running or not, whose labels hold all of ``labels`` (every one without): the API's summaries
+        (Id, Names, Labels, State)."""
+        filters = {"label": [f"{key}={value}" for key, value in labels.items()]} if labels else None
         listed = self.call("listing containers", None, self.api.containers, all=True, filters=filters)
         return self._listed_as_seen(listed) if self._seen_as else listed
 
     def container_names(self) -> set[str]:
         """The names of every container on the ship, running or not, ours or not (an unmanaged container may hold a
         name): one listing, where inspecting each of many names is a request per name, found or not."""
-        listed = self.call("listing containers", None, self.api.containers, all=True)
-        listed = self._listed_as_seen(listed) if self._seen_as else listed
-        return {name.lstrip("/") for summary in listed for name in summary.get("Names") or []}
+        return {name.lstrip("/") for summary in self.containers() for name in summary.get("Names") or []}
 
     def distribution_digest(self, ref: str, auth_config: dict | None = None) -> str:
         data = self.call("asking the registry for the digest of image", ref, self.api.inspect_distribution, ref, auth_config=auth_config)

@@ -197,26 +197,27 @@ def only_changed(plan: dict, changed) -> dict:
     waits for every level before its own (at worst a barrier more than a plan of the changed instances alone), and a
     rolling restart keeps its chunks, smaller where instances did not change."""
     keep = set(changed)
+
+    def kept(per_ship: dict) -> dict:
+        return {ship: mine for ship, names in per_ship.items() if (mine := [name for name in names if name in keep])}
+
     steps = []
     carried = None  # the pause of a step that went, made before the next kept step of the same action instead
     for step in plan.get("steps") or []:
-        ships = {ship: [name for name in names if name in keep] for ship, names in step["ships"].items()}
-        ships = {ship: names for ship, names in ships.items() if names}
+        ships = kept(step["ships"])
         if not ships:
             carried = carried or ((step["action"], step["delay"]) if step.get("delay") else None)
             continue
-        kept = {**step, "ships": ships}
+        steps.append({**step, "ships": ships})
         if carried and carried[0] == step["action"]:
-            kept["delay"] = kept.get("delay") or carried[1]
+            steps[-1]["delay"] = step.get("delay") or carried[1]
             carried = None
-        steps.append(kept)
     if steps and steps[0].get("delay") == "step":
         steps[0] = {**steps[0], "delay": None}  # the pause between chunks, before the first chunk left
-    ships = {ship: [name for name in names if name in keep] for ship, names in (plan.get("ships") or {}).items()}
     return {
         **plan,
         "instances": [name for name in plan.get("instances") or [] if name in keep],
-        "ships": {ship: names for ship, names in ships.items() if names},
+        "ships": kept(plan.get("ships") or {}),
         "steps": steps,
         "levels": [step["ships"] for step in steps],
     }
