@@ -13,7 +13,14 @@ from ansible.errors import AnsibleActionFail
 from ansible_collections.maestro.docker.plugins.modules.on_ships import ARGUMENT_SPEC
 from ansible_collections.maestro.docker.plugins.plugin_utils import _bluegreen
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.plan import natural
-from ansible_collections.maestro.docker.plugins.plugin_utils._engine import done_verb, on_every_ship, ship_line, step_line, summarize_failures
+from ansible_collections.maestro.docker.plugins.plugin_utils._engine import (
+    done_verb,
+    on_every_ship,
+    on_every_ship_in_turn,
+    ship_line,
+    step_line,
+    summarize_failures,
+)
 from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, display, play_ships, ship_diffs
 
 
@@ -35,8 +42,20 @@ class ActionModule(ShipsAction):
         if len(set(labels)) != len(labels):
             raise AnsibleActionFail(f"maestro.docker.on_ships: each of steps needs a label of its own (got {', '.join(labels)})")
         done: dict = {}
+        # a step with barrier false joins the one before it: each ship goes on to it without waiting for the others
+        groups: list = []
         for label, step in zip(labels, args["steps"], strict=True):
-            done[label] = self.step(task_vars, ships, args, {**step, "label": label})
+            if groups and not step["barrier"]:
+                groups[-1].append((label, step))
+            else:
+                groups.append([(label, step)])
+        for group in groups:
+            if len(group) == 1:
+                [(label, step)] = group
+                done[label] = self.step(task_vars, ships, args, {**step, "label": label})
+            else:
+                done.update(self.steps_in_turn(task_vars, ships, args, group))
+                label = next((lab for lab, _step in group if done[lab].get("failed")), group[-1][0])
             if done[label].get("failed"):
                 break
         last = done[label]
@@ -58,6 +77,29 @@ class ActionModule(ShipsAction):
 
     def step(self, task_vars: dict, ships: ShipVars, args: dict, step: dict) -> dict:
         """One step (``step``: module, label, take, options) on every ship of ``args["ships"]`` at once: its outcome."""
+        label, wanted, execute, done = self._prepare(task_vars, ships, args, step)
+        started = time.monotonic()
+        results = on_every_ship(label, wanted, execute, done)
+        return self._outcome(args, label, results, time.monotonic() - started)
+
+    def steps_in_turn(self, task_vars: dict, ships: ShipVars, args: dict, group: list) -> dict:
+        """Steps without a barrier between them (``group``: (label, step) pairs): each ship takes them in turn, going on
+        without waiting for the other ships; their outcomes by label, those of steps no ship reached included."""
+        prepared = [self._prepare(task_vars, ships, args, {**step, "label": label}) for label, step in group]
+        by_label = {label: (execute, done) for label, _wanted, execute, done in prepared}
+
+        def execute(label, ship, own):
+            return by_label[label][0](label, ship, own)
+
+        def done(label, ship, result, seconds):
+            by_label[label][1](label, ship, result, seconds)
+
+        results, seconds = on_every_ship_in_turn([(label, wanted) for label, wanted, _execute, _done in prepared], execute, done)
+        return {label: self._outcome(args, label, found, took) for (label, *_rest), found, took in zip(prepared, results, seconds, strict=True)}
+
+    def _prepare(self, task_vars: dict, ships: ShipVars, args: dict, step: dict) -> tuple:
+        """A step's label, each ship's arguments (the ships it acts on), its execute(action, ship, own) and the progress
+        line each ship prints as its part finishes."""
         module, options, label = step["module"], step["options"] or {}, step["label"] or step["module"]
         # every ship of the play, also one that failed: the undo of a failed step must reach the ships it acted on
         in_play = set(play_ships(task_vars, failed_too=True)) | (set(map(str, args["ships"])) if args["outside_play"] else set())
@@ -89,13 +131,16 @@ class ActionModule(ShipsAction):
             if line:
                 display.display(line)  # as each ship finishes: a long step shows its progress
 
-        started = time.monotonic()
-        results = on_every_ship(label, wanted, execute, done)
+        return label, wanted, execute, done
+
+    def _outcome(self, args: dict, label: str, results: dict, seconds: float) -> dict:
+        """A step's outcome from each ship's result: where it was done, failed or skipped, and why."""
+        check_mode, diff = bool(self._task.check_mode), bool(self._task.diff)
         unreachable = [ship for ship, outcome in results.items() if outcome.get("failed") and outcome.get("unreachable")]
         skipped = unreachable if args["unreachable"] == "skip" else []
         failed = [ship for ship, outcome in results.items() if outcome.get("failed") and ship not in skipped]
         if results:
-            display.display(step_line(label, results, time.monotonic() - started, skipped, check_mode))
+            display.display(step_line(label, results, seconds, skipped, check_mode))
         outcome = {
             "changed": any(r.get("changed") for r in results.values()),
             "ships": results,

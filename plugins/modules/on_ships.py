@@ -29,7 +29,7 @@ options:
     description:
       - Several steps, each a module with its own O(steps[].options) and O(steps[].take), run in turn from this one task,
         each on every ship at once, the next starting when every ship has finished the one before (the barrier). A step
-        that fails on any ship ends the task after that step. Give O(module) or O(steps).
+        that fails on any ship ends the task after that step (see O(steps[].barrier)). Give O(module) or O(steps).
       - One task for several steps reads each ship's variables and specs, and connects to its Docker daemon, once for all
         of them. The other options (O(ships), O(colours), O(only_ships), O(outside_play), O(unreachable)) are common to
         every step.
@@ -53,6 +53,14 @@ options:
         description: As O(options), for this step.
         type: dict
         default: {}
+      barrier:
+        description:
+          - V(false) lets each ship go on to this step as soon as its own part of the step before has finished, without
+            waiting for the other ships; a ship whose part of the step before failed does not take it. For a step that
+            acts only on what the same ship's step before left, such as keeping a ship's releases once its old colour
+            has stopped. The steps before and after it still wait for every ship.
+        type: bool
+        default: true
   ships:
     description: Per ship (an inventory host with C(maestro_docker)), the module's arguments of that ship, such as C(instances).
     type: dict
@@ -202,6 +210,7 @@ ARGUMENT_SPEC = {
             "label": {"type": "str"},
             "take": {"type": "dict", "default": {}},
             "options": {"type": "dict", "default": {}},
+            "barrier": {"type": "bool", "default": True},
         },
     },
     "outside_play": {"type": "bool", "default": False},

@@ -801,7 +801,8 @@ def test_a_ship_lost_while_the_new_colour_starts_keeps_traffic_and_the_way_back(
             marks["cut"] = load.snapshot()
 
         try:
-            proc = play_until(lost, "  park (", cut, "playbooks/deploy.yml", "-e", "maestro_deploy_tag=v1")
+            # ship3's own line: each ship starts its new colour as soon as it has parked the older one
+            proc = play_until(lost, "  park: ship3 ", cut, "playbooks/deploy.yml", "-e", "maestro_deploy_tag=v1")
             end = load.snapshot()
             time.sleep(2)
             after = load.snapshot().since(end)

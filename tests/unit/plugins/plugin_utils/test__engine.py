@@ -11,7 +11,15 @@ import time
 
 import pytest
 
-from ansible_collections.maestro.docker.plugins.plugin_utils._engine import delay_of, run_steps, ship_line, step_line, step_options, summarize_failures
+from ansible_collections.maestro.docker.plugins.plugin_utils._engine import (
+    delay_of,
+    on_every_ship_in_turn,
+    run_steps,
+    ship_line,
+    step_line,
+    step_options,
+    summarize_failures,
+)
 
 STEPS = [
     {"action": "stop", "ships": {"s1": ["web-1"], "s2": ["web-2"]}, "delay": None},
@@ -109,6 +117,40 @@ def test_each_ship_is_told_as_it_finishes_before_the_step_ends():
     run_steps(STEPS[:1], ["s1", "s2"], execute, options={}, check_mode=False, report=lambda *_: order.append(("step", None)), ship_done=ship_done)
     assert [who for who, _line in order] == ["s1", "s2", "step"]
     assert order[0][1] == "  stop: s1 stopped 1/1 in 0.0 s" and order[1][1].startswith("  stop: s2 stopped 1/1 in 0.")
+
+
+def test_steps_in_turn_let_each_ship_go_on_without_waiting_for_the_others():
+    """A ship takes its next step as soon as its own part of the one before is done: s1 keeps its releases while s2 is
+    still stopping."""
+    events = []
+    lock = threading.Lock()
+
+    def execute(action, ship, names):
+        time.sleep(0.3 if (action, ship) == ("stop", "s2") else 0.0)
+        with lock:
+            events.append((action, ship))
+        return {"changed": True}
+
+    results, seconds = on_every_ship_in_turn([("stop", {"s1": ["a"], "s2": ["b"]}), ("keep", {"s1": ["a"], "s2": ["b"], "s3": ["c"]})], execute)
+    assert events.index(("keep", "s1")) < events.index(("stop", "s2"))
+    assert events[-1] == ("keep", "s2")
+    assert [list(r) for r in results] == [["s1", "s2"], ["s1", "s2", "s3"]]  # a ship without the first step takes the second
+    assert seconds[0] >= 0.3 > seconds[1]
+
+
+def test_steps_in_turn_a_ship_whose_part_failed_goes_no_further_the_others_do():
+    def execute(action, ship, names):
+        if (action, ship) == ("stop", "s2"):
+            raise OSError("no route to host")
+        return {"changed": True}
+
+    done = []
+    results, _seconds = on_every_ship_in_turn(
+        [("stop", {"s1": ["a"], "s2": ["b"]}), ("keep", {"s1": ["a"], "s2": ["b"]})], execute, lambda action, ship, result, secs: done.append((action, ship))
+    )
+    assert results[0]["s2"]["failed"] and results[0]["s2"]["msg"] == "Error running stop on ship s2: OSError: no route to host"
+    assert list(results[1]) == ["s1"]
+    assert sorted(done) == [("keep", "s1"), ("stop", "s1"), ("stop", "s2")]  # each part's line, the failed one's too
 
 
 def test_the_lines_count_what_each_ship_did_and_group_the_ships_of_a_step():
