@@ -37,8 +37,8 @@ class ActionModule(ShipsAction):
         if args["only_changed"]:
             found = self._changed(ships, plan, options, wanted)
             if found.get("failed"):
-                # nothing was carried out: no ship is changed (report.yml marks changed_ships), each failed ship fails
-                return {**result, **ships.hide({**found, "changed": False, "changed_ships": []})}
+                # nothing was carried out: no step, no ship changed (report.yml marks changed_ships), each failed ship fails
+                return {**result, **ships.hide({**found, "changed": False, "changed_ships": [], "steps": [], "probe": found["steps"]})}
             plan = only_changed(plan, found["changed"])
             steps = plan["steps"]
         if args["show_plan"]:

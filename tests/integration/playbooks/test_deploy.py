@@ -523,9 +523,39 @@ def test_a_failed_stop_start_deploy_fails_each_ship_in_play_recap(seed):
     fatal = {chunk.split("]", 1)[0]: chunk.split("\nTASK ", 1)[0] for chunk in proc.output.split("\nfatal: [")[1:]}
     for name in names:  # each ship's own message: its pull of the missing tag
         assert "no-such-tag" in fatal.get(name, "") and name in fatal[name], proc.output[-4000:]
-    # the pull failed everywhere: no instance was stopped or replaced
+    # the pull failed everywhere: no instance was stopped or replaced, and the message says so
+    assert "No instance was stopped or replaced: fix the cause and deploy again." in " ".join(proc.output.split()), proc.output[-3000:]
     assert {name: seed.container(name)["Id"] for name in seed.instances} == ids
     assert each(seed.states(), f"running {image.rsplit(':', 1)[1]}"), seed.states()
+
+
+def test_a_ship_lost_before_a_stop_start_deploy_asks_what_changed_moves_nothing_anywhere(seed):
+    """ship3's link is cut before the deploy: the question that comes first, which instances a start would change, fails
+    on ship3. The run fails naming ship3, no step runs on any ship, every container is the one that ran before, and the
+    lock is given back."""
+    image = seed.file.read_text().split("image: ")[1].split("\n")[0]
+    seed.ok("playbooks/start.yml")
+    ids = {name: seed.container(name)["Id"] for name in seed.instances}
+    ship3 = seed.ships[2]
+    other = image.rsplit(":", 1)[0] + (":v1" if image.endswith(":v2") else ":v2")
+    seed.write(other)  # a change on every ship: without the lost ship, every instance would be replaced
+    run_ip("link", "set", ship3.veth, "down")
+    try:
+        proc = seed.play("playbooks/deploy.yml", "-e", "maestro_deploy_strategy=stop-start")
+    finally:
+        run_ip("link", "set", ship3.veth, "up")
+        seed.write(image)
+    assert proc.returncode != 0, proc.output[-4000:]
+    flat = " ".join(proc.output.split())
+    assert "Traceback" not in flat
+    assert re.search(r"find what changed \([\d.]+ s\): would change on ship1, ship2; FAILED on ship3", flat), flat[-4000:]
+    fatal = {chunk.split("]", 1)[0]: chunk.split("\nTASK ", 1)[0] for chunk in proc.output.split("\nfatal: [")[1:]}
+    assert "ship3" in fatal and str(ship3.ip) in fatal["ship3"], proc.output[-4000:]  # its own message names its daemon
+    assert "  step 1/" not in proc.output  # no step ran, on any ship
+    assert "No instance was stopped or replaced: fix the cause and deploy again." in flat, flat[-3000:]
+    assert {name: seed.container(name)["Id"] for name in seed.instances} == ids
+    assert each(seed.states(), f"running {image.rsplit(':', 1)[1]}"), seed.states()
+    assert seed.lock() is None
 
 
 @pytest.fixture(scope="module")

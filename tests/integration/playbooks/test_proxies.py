@@ -13,7 +13,9 @@ ship3 loses a proxy (and a lock ship) and no instance. A lost ship is its link c
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import time
 
 import pytest
@@ -191,6 +193,48 @@ def test_a_proxy_ship_cut_fails_the_deploy_before_any_proxy_switches_and_names_i
     assert colours == ["blue", "blue"]
     assert {ship.name: every.colour(ship.name) for ship in every.ships} == dict.fromkeys(["ship1", "ship2", "ship3"], "blue")
     assert every.lock() is None  # released where it was held
+
+
+def test_a_run_killed_holding_the_lock_on_every_ship_is_refused_until_its_lease_expires_then_taken_over_everywhere(every):
+    """The deploy lock held on three ships (a proxy on each) by an ansible-playbook SIGKILLed mid-deploy: the next run is
+    refused on every ship, naming the holder, and moves nothing; once the lease has expired, the next run takes the
+    lock over on every ship, says so, converges, and gives the lock back on every ship."""
+    ttl, names = 20, [ship.name for ship in every.ships]
+    assert {ship: every.colour(ship) for ship in names} == dict.fromkeys(names, "blue")
+    assert each(every.states(), "running v1"), every.states()
+    killed = every.start("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v2", "-e", f"maestro_deploy_lock_ttl={ttl}")
+    try:
+        deadline = time.monotonic() + 60
+        while killed.poll() is None and time.monotonic() < deadline and not all(lock_on(every, ship) for ship in names):
+            time.sleep(0.02)
+    finally:
+        os.killpg(killed.pid, signal.SIGKILL)  # the playbook and its workers, as kill -9 of a controller's session
+        killed.wait(timeout=30)
+    held = {ship: lock_on(every, ship) for ship in names}
+    assert all(held.values()), f"the deploy ended before it took the lock everywhere: {held}"
+    assert {labels["maestro.lock.pid"] for labels in held.values()} == {str(killed.pid)}
+    assert len({labels["maestro.lock.token"] for labels in held.values()}) == 1  # one lock, on three ships
+    expires = time.time() + ttl
+
+    refused = every.play("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v2")
+    assert time.time() < expires, "the refused run reached the lock after the lease: make the ttl longer"
+    assert refused.returncode != 0
+    out = flat(refused.output)
+    assert f"Deploy lock maestro-lock-{every.name} taken on 0 of 3 ships (none), fewer than the quorum of 2" in out, out[-3000:]
+    for ship in names:
+        assert f"Deploy lock maestro-lock-{every.name} on ship {ship} is held by " in out and f"(pid {killed.pid}, playbook" in out
+    assert "Traceback" not in out and "start the new colour" not in out
+    assert each(every.states(), "running v1") and {ship: every.colour(ship) for ship in names} == dict.fromkeys(names, "blue")  # nothing moved
+    assert {ship: lock_on(every, ship)["maestro.lock.token"] for ship in names} == {ship: held[ship]["maestro.lock.token"] for ship in names}
+
+    time.sleep(max(expires - time.time() + 1, 0))
+    taken = flat(every.ok("playbooks/deploy.yml", "-e", "maestro_deploy_tag=v2"))
+    for ship in names:
+        assert f"Deploy lock maestro-lock-{every.name} on ship {ship}: took over the stale lock of " in taken, taken[-4000:]
+    assert held["ship1"]["maestro.lock.token"] not in taken
+    assert {ship: every.colour(ship) for ship in names} == dict.fromkeys(names, "green")
+    assert each(every.states("-green"), "running v2") and each(every.states(), "stopped v1")
+    assert all(lock_on(every, ship) is None for ship in names)
 
 
 def test_unreachable_skip_deploys_through_the_other_proxies_and_names_the_skipped_one(partial):
