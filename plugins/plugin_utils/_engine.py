@@ -173,7 +173,7 @@ def on_every_ship_in_turn(steps: list, execute, done=None) -> tuple[list, list]:
     ``steps``: (action, ships) pairs as :func:`on_every_ship` takes them. Returns each step's results (ship -> result,
     in ship order) and its seconds (the longest part of any ship)."""
     order = sorted({ship for _action, ships in steps for ship in ships}, key=natural)
-    results: list = [{} for _ in steps]
+    results: list = [{} for _step in steps]
     seconds = [0.0] * len(steps)
 
     def in_turn(_action, ship, _names):
