@@ -23,6 +23,9 @@ from ansible_collections.maestro.docker.plugins.plugin_utils._engine import (
 )
 from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, display, play_ships, ship_diffs
 
+# the lists of ships of a step's outcome that the task's result gathers over all its steps
+SHIP_LISTS = ("failed_ships", "unreachable_ships", "skipped_ships")
+
 
 class ActionModule(ShipsAction):
     """Run a module on every ship of ``ships`` at once, each with its own arguments (plugin_utils/_engine.py)."""
@@ -59,17 +62,20 @@ class ActionModule(ShipsAction):
             if done[label].get("failed"):
                 break
         last = done[label]
+        # in a group of steps taken in turn, ships may fail at different steps: each is named, with its step's message
+        failed = {lab: step for lab, step in done.items() if step.get("failed")}
         outcome = {
             "changed": any(step.get("changed") for step in done.values()),
             "steps": done,
-            "done_ships": last["done_ships"] if len(done) == len(labels) and not last.get("failed") else [],
-            **{key: last[key] for key in ("failed_ships", "unreachable_ships", "skipped_ships", "failures")},
+            "done_ships": last["done_ships"] if len(done) == len(labels) and not failed else [],
+            **{key: sorted({ship for step in done.values() for ship in step[key]}, key=natural) for key in SHIP_LISTS},
+            "failures": {ship: msg for step in done.values() for ship, msg in step["failures"].items()},
         }
         warnings = [warning for step in done.values() for warning in step.pop("warnings", None) or []]
         if warnings:
             outcome["warnings"] = warnings
-        if last.get("failed"):
-            outcome.update(failed=True, msg=f"{label.capitalize()}: {last['msg']}")
+        if failed:
+            outcome.update(failed=True, msg="; ".join(f"{lab.capitalize()}: {step['msg']}" for lab, step in failed.items()))
         if self._task.diff:
             outcome["diff"] = [diff for step in done.values() for diff in step.get("diff") or []]
         result.update(ships.hide(outcome))

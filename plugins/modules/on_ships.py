@@ -29,7 +29,8 @@ options:
     description:
       - Several steps, each a module with its own O(steps[].options) and O(steps[].take), run in turn from this one task,
         each on every ship at once, the next starting when every ship has finished the one before (the barrier). A step
-        that fails on any ship ends the task after that step (see O(steps[].barrier)). Give O(module) or O(steps).
+        that fails on any ship ends the task after that step, or after its group of steps without a barrier (see
+        O(steps[].barrier)). Give O(module) or O(steps).
       - One task for several steps reads each ship's variables and specs, and connects to its Docker daemon, once for all
         of them. The other options (O(ships), O(colours), O(only_ships), O(outside_play), O(unreachable)) are common to
         every step.
@@ -56,9 +57,11 @@ options:
       barrier:
         description:
           - V(false) lets each ship go on to this step as soon as its own part of the step before has finished, without
-            waiting for the other ships; a ship whose part of the step before failed does not take it. For a step that
-            acts only on what the same ship's step before left, such as keeping a ship's releases once its old colour
-            has stopped. The steps before and after it still wait for every ship.
+            waiting for the other ships; a ship whose part of the step before failed (or that was left out as
+            unreachable) does not take it, while the other ships go on through the group. The task then fails naming
+            every ship that failed, each with its step's message. For a step that acts only on what the same ship's
+            step before left, such as keeping a ship's releases once its old colour has stopped. The step after the
+            group waits for every ship again. Each step's summary line comes once every ship is through the group.
         type: bool
         default: true
   ships:
@@ -155,7 +158,8 @@ ships:
 steps:
   description:
     - With O(steps), each step's result by its label, as the task's result with O(module) (RV(ships), RV(done_ships),
-      RV(failed_ships)...), for the steps that ran.
+      RV(failed_ships)...), for the steps that ran (in a group without a barrier, each step of the group, also one
+      that no ship reached).
   returned: with O(steps)
   type: dict
 done_ships:

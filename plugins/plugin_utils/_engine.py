@@ -21,6 +21,7 @@ barrier, the delays and the failure rules are unit-tested without a daemon.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -175,15 +176,20 @@ def on_every_ship_in_turn(steps: list, execute, done=None) -> tuple[list, list]:
     order = sorted({ship for _action, ships in steps for ship in ships}, key=natural)
     results: list = [{} for _step in steps]
     seconds = [0.0] * len(steps)
+    lock = threading.Lock()
 
     def in_turn(_action, ship, _names):
         for index, (action, ships) in enumerate(steps):
             if ship not in ships:
                 continue
             started = time.monotonic()
-            result = _guarded(execute, action, ship, ships[ship], done)
+            try:
+                result = _guarded(execute, action, ship, ships[ship], done)
+            except Exception as exc:  # noqa: BLE001 - the progress line failed: the ship goes no further, and says why
+                result = {"failed": True, "changed": False, "msg": f"Error running {action} on ship {ship}: {type(exc).__name__}: {exc}"}
             results[index][ship] = result
-            seconds[index] = max(seconds[index], time.monotonic() - started)
+            with lock:
+                seconds[index] = max(seconds[index], time.monotonic() - started)
             if result.get("failed"):
                 break
         return {}

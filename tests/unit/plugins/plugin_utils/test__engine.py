@@ -120,22 +120,39 @@ def test_each_ship_is_told_as_it_finishes_before_the_step_ends():
 
 
 def test_steps_in_turn_let_each_ship_go_on_without_waiting_for_the_others():
-    """A ship takes its next step as soon as its own part of the one before is done: s1 keeps its releases while s2 is
-    still stopping."""
+    """A ship takes its next step as soon as its own part of the one before is done: s2's stop waits until s1 has kept
+    its releases, which a barrier between the steps would never let happen."""
     events = []
     lock = threading.Lock()
+    s1_kept = threading.Event()
 
     def execute(action, ship, names):
-        time.sleep(0.3 if (action, ship) == ("stop", "s2") else 0.0)
+        if (action, ship) == ("stop", "s2"):
+            assert s1_kept.wait(5), "s1 waited for s2 before its next step"
         with lock:
             events.append((action, ship))
+        if (action, ship) == ("keep", "s1"):
+            s1_kept.set()
         return {"changed": True}
 
     results, seconds = on_every_ship_in_turn([("stop", {"s1": ["a"], "s2": ["b"]}), ("keep", {"s1": ["a"], "s2": ["b"], "s3": ["c"]})], execute)
-    assert events.index(("keep", "s1")) < events.index(("stop", "s2"))
-    assert events[-1] == ("keep", "s2")
+    assert events.index(("keep", "s1")) < events.index(("stop", "s2")) < events.index(("keep", "s2"))
     assert [list(r) for r in results] == [["s1", "s2"], ["s1", "s2", "s3"]]  # a ship without the first step takes the second
-    assert seconds[0] >= 0.3 > seconds[1]
+    assert not any(result.get("failed") for step in results for result in step.values())
+    assert len(seconds) == 2 and all(s >= 0 for s in seconds)
+
+
+def test_steps_in_turn_a_failing_progress_line_fails_that_ship_at_its_step():
+    """The progress line is printed after a ship's part: if printing fails, the ship goes no further and is failed at
+    that step, naming why, instead of dropping out of the results."""
+
+    def done(action, ship, result, seconds):
+        if (action, ship) == ("stop", "s2"):
+            raise ValueError("display closed")
+
+    results, _seconds = on_every_ship_in_turn([("stop", {"s1": ["a"], "s2": ["b"]}), ("keep", {"s1": ["a"], "s2": ["b"]})], lambda *a: {"changed": True}, done)
+    assert results[0]["s2"] == {"failed": True, "changed": False, "msg": "Error running stop on ship s2: ValueError: display closed"}
+    assert list(results[1]) == ["s1"]
 
 
 def test_steps_in_turn_a_ship_whose_part_failed_goes_no_further_the_others_do():
