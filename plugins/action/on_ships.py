@@ -58,8 +58,8 @@ class ActionModule(ShipsAction):
                 done[label] = self.step(task_vars, ships, args, {**step, "label": label})
             else:
                 done.update(self.steps_in_turn(task_vars, ships, args, group))
-                label = next((lab for lab, _step in group if done[lab].get("failed")), group[-1][0])
-            if done[label].get("failed"):
+                label = group[-1][0]
+            if any(done[label].get("failed") for label, _step in group):
                 break
         last = done[label]
         # in a group of steps taken in turn, ships may fail at different steps: each is named, with its step's message
@@ -92,15 +92,7 @@ class ActionModule(ShipsAction):
         """Steps without a barrier between them (``group``: (label, step) pairs): each ship takes them in turn, going on
         without waiting for the other ships; their outcomes by label, those of steps no ship reached included."""
         prepared = [self._prepare(task_vars, ships, args, {**step, "label": label}) for label, step in group]
-        by_label = {label: (execute, done) for label, _wanted, execute, done in prepared}
-
-        def execute(label, ship, own):
-            return by_label[label][0](label, ship, own)
-
-        def done(label, ship, result, seconds):
-            by_label[label][1](label, ship, result, seconds)
-
-        results, seconds = on_every_ship_in_turn([(label, wanted) for label, wanted, _execute, _done in prepared], execute, done)
+        results, seconds = on_every_ship_in_turn(prepared)
         return {label: self._outcome(args, label, found, took) for (label, *_rest), found, took in zip(prepared, results, seconds, strict=True)}
 
     def _prepare(self, task_vars: dict, ships: ShipVars, args: dict, step: dict) -> tuple:

@@ -166,20 +166,20 @@ def on_every_ship(action: str, ships: dict, execute, done=None) -> dict:
         return {ship: future.result() for ship, future in sorted(futures.items(), key=lambda item: natural(item[0]))}
 
 
-def on_every_ship_in_turn(steps: list, execute, done=None) -> tuple[list, list]:
+def on_every_ship_in_turn(steps: list) -> tuple[list, list]:
     """Steps with no barrier between them: each ship goes on to its next step as soon as its own part of the one before
     has finished, without waiting for the other ships; a ship whose part failed goes no further. For steps that act only
     on what the same ship's earlier step left (keep a ship's releases once its old colour has stopped).
 
-    ``steps``: (action, ships) pairs as :func:`on_every_ship` takes them. Returns each step's results (ship -> result,
-    in ship order) and its seconds (the longest part of any ship)."""
-    order = sorted({ship for _action, ships in steps for ship in ships}, key=natural)
+    ``steps``: (action, ships, execute, done) of each step, as :func:`on_every_ship` takes them. Returns each step's
+    results (ship -> result, in ship order) and its seconds (the longest part of any ship)."""
+    order = sorted({ship for _action, ships, _execute, _done in steps for ship in ships}, key=natural)
     results: list = [{} for _step in steps]
     seconds = [0.0] * len(steps)
     lock = threading.Lock()
 
     def in_turn(_action, ship, _names):
-        for index, (action, ships) in enumerate(steps):
+        for index, (action, ships, execute, done) in enumerate(steps):
             if ship not in ships:
                 continue
             started = time.monotonic()

@@ -135,7 +135,9 @@ def test_steps_in_turn_let_each_ship_go_on_without_waiting_for_the_others():
             s1_kept.set()
         return {"changed": True}
 
-    results, seconds = on_every_ship_in_turn([("stop", {"s1": ["a"], "s2": ["b"]}), ("keep", {"s1": ["a"], "s2": ["b"], "s3": ["c"]})], execute)
+    results, seconds = on_every_ship_in_turn(
+        [("stop", {"s1": ["a"], "s2": ["b"]}, execute, None), ("keep", {"s1": ["a"], "s2": ["b"], "s3": ["c"]}, execute, None)]
+    )
     assert events.index(("keep", "s1")) < events.index(("stop", "s2")) < events.index(("keep", "s2"))
     assert [list(r) for r in results] == [["s1", "s2"], ["s1", "s2", "s3"]]  # a ship without the first step takes the second
     assert not any(result.get("failed") for step in results for result in step.values())
@@ -150,7 +152,10 @@ def test_steps_in_turn_a_failing_progress_line_fails_that_ship_at_its_step():
         if (action, ship) == ("stop", "s2"):
             raise ValueError("display closed")
 
-    results, _seconds = on_every_ship_in_turn([("stop", {"s1": ["a"], "s2": ["b"]}), ("keep", {"s1": ["a"], "s2": ["b"]})], lambda *a: {"changed": True}, done)
+    def ok(*_args):
+        return {"changed": True}
+
+    results, _seconds = on_every_ship_in_turn([("stop", {"s1": ["a"], "s2": ["b"]}, ok, done), ("keep", {"s1": ["a"], "s2": ["b"]}, ok, done)])
     assert results[0]["s2"] == {"failed": True, "changed": False, "msg": "Error running stop on ship s2: ValueError: display closed"}
     assert list(results[1]) == ["s1"]
 
@@ -162,9 +167,11 @@ def test_steps_in_turn_a_ship_whose_part_failed_goes_no_further_the_others_do():
         return {"changed": True}
 
     done = []
-    results, _seconds = on_every_ship_in_turn(
-        [("stop", {"s1": ["a"], "s2": ["b"]}), ("keep", {"s1": ["a"], "s2": ["b"]})], execute, lambda action, ship, result, secs: done.append((action, ship))
-    )
+
+    def line(action, ship, result, secs):
+        done.append((action, ship))
+
+    results, _seconds = on_every_ship_in_turn([("stop", {"s1": ["a"], "s2": ["b"]}, execute, line), ("keep", {"s1": ["a"], "s2": ["b"]}, execute, line)])
     assert results[0]["s2"]["failed"] and results[0]["s2"]["msg"] == "Error running stop on ship s2: OSError: no route to host"
     assert list(results[1]) == ["s1"]
     assert sorted(done) == [("keep", "s1"), ("stop", "s1"), ("stop", "s2")]  # each part's line, the failed one's too
