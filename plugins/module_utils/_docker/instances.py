@@ -176,8 +176,11 @@ class InstanceBatch:
                 result["msg"] = str(failures[index])
             result.pop("_checks", None)
 
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, 32)) as pool:
-            list(pool.map(one, range(len(self.specs))))
+        if len(self.specs) == 1:
+            one(0)  # one instance on this ship (the common case of many ships): no pool, no thread to start and join
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, 32)) as pool:
+                list(pool.map(one, range(len(self.specs))))
         out = {"changed": any(r["changed"] for r in results), "instances": _spec.mask_value(results, self.secrets)}
         failed = [f for f in failures if f is not None]
         if failed:

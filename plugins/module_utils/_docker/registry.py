@@ -182,8 +182,11 @@ def pull_images(client, images: list[str], *, registries: dict | None, mode: str
             failures[index] = exc
             results[index].update(failed=True, msg=str(exc))
 
-    with ThreadPoolExecutor(max_workers=min(concurrency or len(images) or 1, 16)) as pool:
-        list(pool.map(one, range(len(images))))
+    if len(images) == 1:
+        one(0)  # one image on this ship: no pool, no thread to start and join
+    else:
+        with ThreadPoolExecutor(max_workers=min(concurrency or len(images) or 1, 16)) as pool:
+            list(pool.map(one, range(len(images))))
     out = {"changed": any(r["changed"] for r in results), "images": results}
     failed = [f for f in failures if f is not None]
     if failed:
