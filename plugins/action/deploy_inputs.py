@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from pathlib import Path
 
@@ -50,8 +51,11 @@ def inputs(task_vars: dict, role_path: Path, template) -> dict:
     if validated.error_messages:
         msg = "Validation of arguments failed:\n" + "\n".join(validated.error_messages)
         return {"failed": True, "changed": False, "msg": msg, "argument_errors": validated.error_messages}
-    # the values as given, not the validated ones: validation fills every suboption not given with None
-    options = given
+    # The validated values (a list from "web,db", an int from "10000"), but for an option with suboptions the value as
+    # given: validation fills every suboption not given with None, and a proxy with no name given is named for the
+    # environment, not None.
+    validated_values = validated.validated_parameters
+    options = {name: value if argument_spec[name].get("options") else validated_values.get(name, value) for name, value in given.items()}
     environment = plain(template(task_vars["maestro_environment"])) if "maestro_environment" in task_vars else "default"
     worked_out = _deploy_inputs.work_out(options, list(task_vars.get("ansible_play_hosts_all") or []), environment)
 
@@ -68,4 +72,6 @@ def inputs(task_vars: dict, role_path: Path, template) -> dict:
         errors.append(canary_error)
     if errors:
         return {"failed": True, "changed": False, "msg": "; ".join(errors), "input_errors": errors}
-    return {"changed": False, "started_at": time.time(), **worked_out}
+    # run_id: this run of the role, so that what a run records (switched, canary figures) is not read by a later run of
+    # the role in the same play (vars/main.yml)
+    return {"changed": False, "started_at": time.time(), "run_id": secrets.token_hex(8), **worked_out}

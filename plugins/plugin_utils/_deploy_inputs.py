@@ -113,7 +113,7 @@ def input_errors(options: dict, inputs: dict, has_docker: Callable[[str], bool |
             errors.append("a blue/green deploy needs maestro_proxy.image, the HAProxy image of the proxy it switches")
         if not services:
             errors.append(f"a blue/green {action} needs a service with a frontend in maestro_proxy.frontends (there is none)")
-        elif missing := [s for s in services if s not in frontends]:
+        elif missing := list(dict.fromkeys(s for s in services if s not in frontends)):
             errors.append(
                 f"a blue/green {action} needs a frontend in maestro_proxy.frontends for every service it deploys: none for "
                 f"{', '.join(missing)} (frontends: {', '.join(frontends) or 'none'})"

@@ -7,6 +7,7 @@ are given as plain data, as the task's templar would give them)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -62,3 +63,38 @@ def test_maestro_docker_given_to_the_play_serves_every_proxy_host():
     proxy = {"hosts": "all", "image": "haproxy:2.6", "frontends": {"web": {"port": 80}}}
     assert run(maestro_proxy=proxy, hostvars=hostvars)["failed"]
     assert not run(maestro_proxy=proxy, hostvars=hostvars, maestro_docker={"docker_host": "tcp://x:2375"}).get("failed")
+
+
+def test_every_value_the_role_names_in_its_vars_is_in_the_result():
+    templates = re.findall(r"{{.*?}}", (ROLE / "vars" / "main.yml").read_text(), re.DOTALL)
+    named = {key for text in templates for key in re.findall(r"_deploy_inputs\.(\w+)", text)}
+    result = run(maestro_proxy={"image": "haproxy:2.6", "frontends": {"web": {"port": 80}}})
+    assert named and named <= set(result), named - set(result)
+
+
+def test_options_are_converted_to_their_types_as_the_argument_spec_says():
+    result = run(
+        maestro_proxy={"image": "haproxy:2.6", "frontends": {"web": {"port": 80}, "db": {"port": 81}}},
+        maestro_deploy_services="web,db",  # -e maestro_deploy_services=web,db
+        maestro_deploy_port_offset="20000",
+        maestro_deploy_check_wait="5",
+    )
+    assert not result.get("failed"), result
+    assert result["services"] == ["web", "db"]
+    assert result["colours"]["port_offset"] == 20000 and result["colours"]["check_wait"] == 5
+
+
+def test_a_canary_error_comes_with_the_other_input_errors():
+    result = run(
+        maestro_proxy={"image": "haproxy:2.6", "frontends": {"web": {"port": 80}}},
+        maestro_deploy_keep_releases=0,
+        maestro_deploy_canary=[{"weight": 10, "pause": 5}, {"weight": 100}],
+        maestro_deploy_canary_thresholds={"nope": 1},
+    )
+    assert result["failed"]
+    assert [e.split(" ")[0] for e in result["input_errors"]] == ["maestro_deploy_keep_releases", "canary"]
+
+
+def test_each_run_of_the_role_has_its_own_id():
+    proxy = {"image": "haproxy:2.6", "frontends": {"web": {"port": 80}}}
+    assert run(maestro_proxy=proxy)["run_id"] != run(maestro_proxy=proxy)["run_id"]

@@ -156,3 +156,7 @@ def test_the_canary_steps_are_checked_with_their_thresholds_only_for_a_blue_gree
     assert d.canary_steps(bad, d.work_out(bad, PLAY))[1].startswith("canary thresholds: unknown keys nope")
     stop_start = options(maestro_deploy_canary=steps, maestro_deploy_strategy="stop-start")
     assert d.canary_steps(stop_start, d.work_out(stop_start, PLAY)) == ([], None)
+
+
+def test_a_service_without_a_frontend_is_named_once():
+    assert errors(options(maestro_deploy_services=["db", "web", "db"]))[-1].endswith("none for db (frontends: web, api)")
