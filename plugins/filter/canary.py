@@ -25,8 +25,7 @@ def _guard(func):
 
 def canary_steps(steps, thresholds=None):
     """The canary steps, checked ({weight, pause} each, the last at 100); the thresholds are checked too."""
-    _canary.validate_thresholds(thresholds)
-    return _canary.validate_steps(steps)
+    return _canary.checked_steps(steps, thresholds)
 
 
 def canary_frontends(new_frontends, live_frontends, plan, share):

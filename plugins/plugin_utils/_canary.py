@@ -146,6 +146,12 @@ def validate_thresholds(thresholds) -> dict:
     return result
 
 
+def checked_steps(steps, thresholds=None) -> list[dict]:
+    """The canary's steps, checked, once its thresholds are checked too: what a deploy with a canary needs first."""
+    validate_thresholds(thresholds)
+    return validate_steps(steps)
+
+
 def colour_weights(share: int, new_servers: int, live_servers: int) -> tuple[int, int]:
     """HAProxy weights (new colour's servers, live colour's servers) that give the new colour ``share`` percent.
 

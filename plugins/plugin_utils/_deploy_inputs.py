@@ -127,7 +127,6 @@ def canary_steps(options: dict, inputs: dict) -> tuple[list[dict], str | None]:
     if not inputs["canary"]:
         return [], None
     try:
-        _canary.validate_thresholds(options.get("maestro_deploy_canary_thresholds"))
-        return _canary.validate_steps(options["maestro_deploy_canary"]), None
+        return _canary.checked_steps(options["maestro_deploy_canary"], options.get("maestro_deploy_canary_thresholds")), None
     except _canary.CanaryError as exc:
         return [], str(exc)

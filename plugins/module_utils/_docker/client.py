@@ -26,6 +26,7 @@ import tempfile
 import time
 import traceback
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
@@ -123,6 +124,17 @@ class BatchFailure(DockerFailure):
 
     def __str__(self) -> str:
         return self.args[0]
+
+
+def each_item(work, count: int, workers: int) -> None:
+    """Run ``work(index)`` for every item of a batch (a ship's instances, its images), up to ``workers`` at once. A
+    batch of one item (one instance per ship: the common case of many ships) runs in the calling thread: no pool, no
+    thread to start and join."""
+    if count == 1:
+        work(0)
+        return
+    with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+        list(pool.map(work, range(count)))
 
 
 def unreachable(exc: BaseException) -> bool:

@@ -20,13 +20,12 @@ import re
 import socket
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from ansible_collections.maestro.docker.plugins.module_utils._docker import lifecycle as _lifecycle
 from ansible_collections.maestro.docker.plugins.module_utils._docker import ports as _ports
 from ansible_collections.maestro.docker.plugins.module_utils._docker import spec as _spec
-from ansible_collections.maestro.docker.plugins.module_utils._docker.client import BatchFailure, DockerFailure
+from ansible_collections.maestro.docker.plugins.module_utils._docker.client import BatchFailure, DockerFailure, each_item
 from ansible_collections.maestro.docker.plugins.module_utils._docker.registry import Puller, image_summary, registry_passwords, split_ref
 
 STATES = ("started", "stopped", "present", "absent")
@@ -176,11 +175,7 @@ class InstanceBatch:
                 result["msg"] = str(failures[index])
             result.pop("_checks", None)
 
-        if len(self.specs) == 1:
-            one(0)  # one instance on this ship (the common case of many ships): no pool, no thread to start and join
-        else:
-            with ThreadPoolExecutor(max_workers=min(self.concurrency, 32)) as pool:
-                list(pool.map(one, range(len(self.specs))))
+        each_item(one, len(self.specs), min(self.concurrency, 32))
         out = {"changed": any(r["changed"] for r in results), "instances": _spec.mask_value(results, self.secrets)}
         failed = [f for f in failures if f is not None]
         if failed:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
-from ansible_collections.maestro.docker.plugins.module_utils._docker.client import APIError, BatchFailure, DockerFailure
+from ansible_collections.maestro.docker.plugins.module_utils._docker.client import APIError, BatchFailure, DockerFailure, each_item
 
 try:
     from docker import auth as docker_auth
@@ -182,11 +181,7 @@ def pull_images(client, images: list[str], *, registries: dict | None, mode: str
             failures[index] = exc
             results[index].update(failed=True, msg=str(exc))
 
-    if len(images) == 1:
-        one(0)  # one image on this ship: no pool, no thread to start and join
-    else:
-        with ThreadPoolExecutor(max_workers=min(concurrency or len(images) or 1, 16)) as pool:
-            list(pool.map(one, range(len(images))))
+    each_item(one, len(images), min(concurrency or len(images) or 1, 16))
     out = {"changed": any(r["changed"] for r in results), "images": results}
     failed = [f for f in failures if f is not None]
     if failed:
