@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-from ansible.module_utils.urls import open_url
-
 from ansible_collections.maestro.docker.plugins.module_utils._docker import audit as _audit
 from ansible_collections.maestro.docker.plugins.plugin_utils._action import InProcessModuleAction
 
@@ -20,4 +18,12 @@ class ActionModule(InProcessModuleAction):
         return _audit.ARGUMENT_SPEC, {}
 
     def _execute_in_process(self, params: dict) -> dict:
-        return _audit.run(params, check_mode=bool(self._task.check_mode), open_url=open_url)
+        return _audit.run(params, check_mode=bool(self._task.check_mode), open_url=_open_url)
+
+
+def _open_url(*args, **kwargs):
+    """ansible's open_url, imported when a webhook auditor sends: its imports (cryptography's x509 among them) take
+    about 25 ms, and Ansible imports an action plugin in its main process, so every deploy paid them."""
+    from ansible.module_utils.urls import open_url  # noqa: PLC0415
+
+    return open_url(*args, **kwargs)
