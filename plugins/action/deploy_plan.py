@@ -68,6 +68,8 @@ class ActionModule(ShipsAction):
             )
         except _bluegreen.BlueGreenError as exc:
             return {**result, "failed": True, "changed": False, "msg": str(exc)}
+        if args["canary"] and args["action"] == "deploy" and (why := _bluegreen.canary_refusal(decision["plan"])):
+            return ships.hide({**result, "failed": True, "changed": False, "msg": why})  # before anything starts
         # what the proxies route to now, for the planned services: what an aborted switch puts back
         result.update(changed=False, live_frontends=[f for f in proxy_frontends if f.get("name") in decision["plan"]], **decision)
         return ships.hide(result)

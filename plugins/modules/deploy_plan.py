@@ -69,6 +69,13 @@ options:
     description: The name suffix of the older colour while it is parked.
     type: str
     default: .parked
+  canary:
+    description:
+      - Whether a canary checks this deploy (O(action=deploy)). A canary compares the new colour with the live one: the
+        task fails, before anything starts, when the proxy routes one of the services to no colour yet, and names them.
+    type: bool
+    default: false
+    version_added: 0.2.0
 extends_documentation_fragment:
   - maestro.docker.attributes
   - maestro.docker.attributes.info_module
@@ -153,6 +160,7 @@ ARGUMENT_SPEC = {
     "check_wait": {"type": "int", "default": 30},
     "park_suffix": {"type": "str", "default": ".parked"},
     "release": {"type": "str"},
+    "canary": {"type": "bool", "default": False},
 }
 
 

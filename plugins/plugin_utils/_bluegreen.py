@@ -401,6 +401,18 @@ def _refusal(missing: dict, in_live: dict, target: str | None, planned: dict) ->
     return None
 
 
+def canary_refusal(planned: dict) -> str | None:
+    """Why a canary cannot check a deploy of ``planned`` (:func:`decide`'s ``plan``): it compares the new colour with the
+    live one, and a service the proxy routes to no colour yet has none. None when it can."""
+    first = [service for service, entry in planned.items() if not entry.get("routed")]
+    if not first:
+        return None
+    return (
+        f"A canary compares the new colour with the live one, and the proxy routes {', '.join(first)} to no colour yet: "
+        f"deploy {'it' if len(first) == 1 else 'them'} once without maestro_deploy_canary."
+    )
+
+
 def new_release(now: datetime.datetime, tag: str | None, token: str) -> dict:
     """The release a deploy starts: an id that sorts by time (``20261203T081500Z-3f2a``), the time, and the deploy tag."""
     stamp = now.astimezone(datetime.UTC)

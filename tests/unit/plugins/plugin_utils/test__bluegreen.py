@@ -465,3 +465,14 @@ def test_the_summary_names_the_image_and_digest_the_start_step_created():
     assert bg.summary("deploy", decision, started=started).startswith(
         "Deploy done. web on green: 1 instance on 1 ship, release 20261203T081500Z-3f2a (tag v2), image reg/web:v2 sha256:3f2a9c01d4e8; blue"
     )
+
+
+def test_a_canary_needs_a_live_colour_for_every_service_it_deploys():
+    routed = {"live": "blue", "new": "green", "routed": True}
+    first = {"live": None, "new": "blue", "routed": False}
+    assert bg.canary_refusal({"web": routed}) is None
+    assert bg.canary_refusal({}) is None
+    assert bg.canary_refusal({"web": routed, "api": first}) == (
+        "A canary compares the new colour with the live one, and the proxy routes api to no colour yet: deploy it once without maestro_deploy_canary."
+    )
+    assert bg.canary_refusal({"api": first, "db": first}).endswith("routes api, db to no colour yet: deploy them once without maestro_deploy_canary.")
