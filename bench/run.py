@@ -32,9 +32,9 @@ REPO = BENCH.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests" / "fleet")]
 
 from bench import scenario as sc  # noqa: E402
-from bench.tools import Step, collection, community_docker, floor, maestro_ng, venv_python  # noqa: E402
+from bench.tools import Step, collection, community_docker, floor, floor_bluegreen, maestro_ng, venv_python  # noqa: E402
 
-TOOLS = {t.NAME: t for t in (floor, maestro_ng, community_docker, collection.SEQUENCE, collection.STOP_START, collection.BLUE_GREEN)}
+TOOLS = {t.NAME: t for t in (floor, floor_bluegreen, maestro_ng, community_docker, collection.SEQUENCE, collection.STOP_START, collection.BLUE_GREEN)}
 DEFAULT_SIZES = "3x1,3x10,3x30,6x10,12x2,24x1,48x1"
 STEP_TIMEOUT = 900
 
@@ -123,6 +123,21 @@ def time_steps(steps: list[Step], logfile: Path) -> dict:
     return out
 
 
+def start_up(scen: sc.Scenario, workdir: Path, args: argparse.Namespace, runs: int = 3) -> dict:
+    """Seconds of an ansible-playbook command with no task on the scenario's ships file, measured as the rows are."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    step = collection.start_up(scen, workdir)
+    seconds = []
+    for _ in range(runs):
+        quiet(args.quiet, args.quiet_max)
+        timing = time_steps([step], workdir / "output.log")
+        if not timing["ok"]:
+            return {"error": timing["error"]}
+        seconds.append(timing["seconds"])
+    log(f"{scen.label} ansible-playbook start-up (no task): {', '.join(f'{s:.2f}' for s in seconds)} s")
+    return {"runs": seconds, "median": statistics.median(seconds)}
+
+
 def floor_steps(logfile: Path) -> dict | None:
     """The floor prints its own per-step times as the last line."""
     try:
@@ -189,6 +204,7 @@ def bench(args: argparse.Namespace) -> dict:
         "runs": [],
         "unavailable": {},
         "skipped_sizes": [],
+        "start_up": {},
     }
     for tool in tools:
         if why := tool.unavailable():
@@ -206,6 +222,8 @@ def bench(args: argparse.Namespace) -> dict:
         scen = sc.Scenario(all_ships[:ships], per_ship, registry)
         log(f"size {scen.label}: {len(scen.instances)} containers; start state on {current}")
         sc.reset(all_ships, scen, current)
+        if any(t.NAME.startswith(collection.NAME) for t in runnable):
+            results["start_up"][scen.label] = start_up(scen, workroot / scen.label / "start-up", args)
         for rnd in range(args.runs):
             order = runnable[rnd % len(runnable) :] + runnable[: rnd % len(runnable)] if runnable else []
             for tool in order:
@@ -225,7 +243,7 @@ def bench(args: argparse.Namespace) -> dict:
                 timing = time_steps(steps, workdir / "output.log")
                 check = getattr(tool, "check", None) or sc.check
                 problems = check(scen, target) if timing["ok"] else []
-                if tool is floor and timing["ok"]:
+                if tool in (floor, floor_bluegreen) and timing["ok"]:
                     timing["inner_steps"] = floor_steps(workdir / "output.log")
                 ok = timing["ok"] and not problems
                 record = {"tool": tool.NAME, "size": scen.label, "ships": ships, "per_ship": per_ship, "run": rnd + 1}
@@ -303,6 +321,13 @@ def markdown(results: dict, rows: list[dict]) -> str:
         out.append(
             f"| {r['size']} | {r['containers']} | {r['tool']} | {r['status']} | {r['min']:.2f} | {r['median']:.2f} | {ratios} | {r['cpu']:.2f} | {steps} |"
         )
+    start_ups = {size: found["median"] for size, found in results.get("start_up", {}).items() if "median" in found}
+    if start_ups:
+        out += [
+            "",
+            "ansible-playbook start-up, in every maestro.docker row: the median of 3 commands with no task on the same ships "
+            "file, venv and ansible.cfg (bench/playbooks/start-up.yml): " + ", ".join(f"{size} {secs:.2f} s" for size, secs in start_ups.items()) + ".",
+        ]
     if results["unavailable"]:
         out += ["", *(f"- {name}: {why}." for name, why in results["unavailable"].items())]
     if results["skipped_sizes"]:

@@ -71,6 +71,13 @@ def stop_start(scenario, target: str, workdir: Path) -> list[Step]:
     return [Step("deploy", [str(ANSIBLE_PLAYBOOK), "-i", inv, _play("deploy"), "-e", json.dumps(extra)], ENV)]
 
 
+def start_up(scenario, workdir: Path) -> Step:
+    """An ansible-playbook command with no task on the scenario's ships file: the part of every row above that is
+    Ansible's start-up and the inventory plugin, whatever the play does."""
+    inv = str(_ships_file(scenario, "v1", workdir))
+    return Step("start-up", [str(ANSIBLE_PLAYBOOK), "-i", inv, str(REPO / "bench" / "playbooks" / "start-up.yml")], ENV)
+
+
 def _deploy_vars(scenario, workdir: Path) -> Path:
     registry = scenario.registry
     data = {
@@ -98,8 +105,9 @@ def _port(inst: sc.Instance, colour: str) -> int:
     return inst.port + (PORT_OFFSET if colour == "green" else 0)
 
 
-def blue_green_check(scenario, target: str, http_wait: float = 15.0) -> list[str]:
-    """Problems with the blue/green end state on `target` (empty: converged)."""
+def blue_green_check(scenario, target: str, http_wait: float = 15.0, proxy: tuple[str, int] = (PROXY_NAME, PROXY_PORT)) -> list[str]:
+    """Problems with the blue/green end state on `target` behind `proxy` (its container's name, its port; empty: converged)."""
+    proxy_name, proxy_port = proxy
     apis = sc.clients(scenario.ships)
     image = scenario.image(target)
     problems: list[str] = []
@@ -121,11 +129,11 @@ def blue_green_check(scenario, target: str, http_wait: float = 15.0) -> list[str
             if colours[running[0]]["ImageID"] != image_id:
                 problems.append(f"{ship.name}: {inst.name} ({running[0]}) runs {colours[running[0]]['Image']}, want {image}")
             live.append((inst, running[0]))
-        if ship == scenario.ships[0] and (found.get(PROXY_NAME) or {}).get("State") != "running":
-            problems.append(f"{ship.name}: the proxy {PROXY_NAME} is not running")
+        if ship == scenario.ships[0] and (found.get(proxy_name) or {}).get("State") != "running":
+            problems.append(f"{ship.name}: the proxy {proxy_name} is not running")
 
     urls = [f"http://{scenario.ship(inst.ship).ip}:{_port(inst, colour)}/" for inst, colour in live]
-    urls += [f"http://{scenario.ships[0].ip}:{PROXY_PORT}/"] * 5
+    urls += [f"http://{scenario.ships[0].ip}:{proxy_port}/"] * 5
     with cf.ThreadPoolExecutor(32) as pool:
         problems += [p for p in pool.map(lambda url: sc.answers(url, target, http_wait), urls) if p]
     return problems
