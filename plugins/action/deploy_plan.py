@@ -13,7 +13,7 @@ from ansible_collections.maestro.docker.plugins.modules.deploy_plan import ARGUM
 from ansible_collections.maestro.docker.plugins.plugin_utils import _bluegreen
 from ansible_collections.maestro.docker.plugins.plugin_utils._config.plan import natural
 from ansible_collections.maestro.docker.plugins.plugin_utils._engine import on_every_ship
-from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, play_ships
+from ansible_collections.maestro.docker.plugins.plugin_utils._ships import ShipsAction, ShipVars, display, play_ships
 
 
 class ActionModule(ShipsAction):
@@ -72,4 +72,7 @@ class ActionModule(ShipsAction):
             return ships.hide({**result, "failed": True, "changed": False, "msg": why})  # before anything starts
         # what the proxies route to now, for the planned services: what an aborted switch puts back
         result.update(changed=False, live_frontends=[f for f in proxy_frontends if f.get("name") in decision["plan"]], **decision)
+        if decision["up_to_date"]:
+            # said here, as the steps' own lines are, not by a task of its own (a task per run, most often skipped)
+            display.display(f"  Already deployed as wanted, left alone: {', '.join(decision['up_to_date'])}")
         return ships.hide(result)

@@ -102,7 +102,9 @@ plan:
   returned: success
   type: dict
 up_to_date:
-  description: The services a deploy leaves alone, already routed to a live colour that runs what is wanted.
+  description:
+    - The services a deploy leaves alone, already routed to a live colour that runs what is wanted. The task also says
+      so in its output, C(Already deployed as wanted, left alone:) and their names.
   returned: success
   type: list
   elements: str
