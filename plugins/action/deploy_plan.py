@@ -68,11 +68,12 @@ class ActionModule(ShipsAction):
             )
         except _bluegreen.BlueGreenError as exc:
             return {**result, "failed": True, "changed": False, "msg": str(exc)}
-        if args["canary"] and args["action"] == "deploy" and (why := _bluegreen.canary_refusal(decision["plan"])):
-            return ships.hide({**result, "failed": True, "changed": False, "msg": why})  # before anything starts
         # what the proxies route to now, for the planned services: what an aborted switch puts back
         result.update(changed=False, live_frontends=[f for f in proxy_frontends if f.get("name") in decision["plan"]], **decision)
         if decision["up_to_date"]:
             # said here, as the steps' own lines are, not by a task of its own (a task per run, most often skipped)
             display.display(f"  Already deployed as wanted, left alone: {', '.join(decision['up_to_date'])}")
+        if args["canary"] and args["action"] == "deploy" and (why := _bluegreen.canary_refusal(decision["plan"])):
+            # before anything starts; with the decision, whose live colours the rescue's message names
+            return ships.hide({**result, "failed": True, "msg": why})
         return ships.hide(result)

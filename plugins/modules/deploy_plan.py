@@ -71,8 +71,8 @@ options:
     default: .parked
   canary:
     description:
-      - Whether a canary checks this deploy (O(action=deploy)). A canary compares the new colour with the live one: the
-        task fails, before anything starts, when the proxy routes one of the services to no colour yet, and names them.
+      - Whether a canary checks this deploy (O(action=deploy)). A canary compares the new colour with the live one, so
+        the task fails, before anything starts, when the proxy routes one of the services to no colour yet, and names them.
     type: bool
     default: false
     version_added: 0.2.0
