@@ -128,9 +128,9 @@ def start_up(scen: sc.Scenario, workdir: Path, args: argparse.Namespace, runs: i
     workdir.mkdir(parents=True, exist_ok=True)
     step = collection.start_up(scen, workdir)
     seconds = []
-    for _ in range(runs):
+    for run in range(1, runs + 1):
         quiet(args.quiet, args.quiet_max)
-        timing = time_steps([step], workdir / "output.log")
+        timing = time_steps([step], workdir / f"output{run}.log")
         if not timing["ok"]:
             return {"error": timing["error"]}
         seconds.append(timing["seconds"])
@@ -197,7 +197,8 @@ def bench(args: argparse.Namespace) -> dict:
         "fleet": {"prefix": state["prefix"], "ships": len(all_ships), "registry": registry},
         "method": {
             "runs": args.runs,
-            "sequence": "pull, stop, clean, start: v1 -> v2, next run v2 -> v1; target image removed from the ships before each run (untimed)",
+            "sequence": "pull, stop, clean, start (blue/green rows: pull, start the other colour, check, switch the proxy, stop the old colour): "
+            "v1 -> v2, next run v2 -> v1; target image removed from the ships before each run (untimed)",
             "timed": "whole commands, wall clock, summed over the tool's commands; CPU = user+sys of the command processes",
         },
         "load_before": os.getloadavg(),

@@ -11,7 +11,8 @@ read), only the API calls needed, each step finished on every ship before the ne
 4. **start** the new colour (create + start, per container) on the live port + 10000 (green) or the base port;
 5. **check** each new container: GET /health until it answers 200;
 6. **switch** the proxy: write its new configuration, ``haproxy -c`` it, SIGUSR2 to the master, then wait until
-   the frontend answers the new tag;
+   the frontend answers the new tag (the collection also waits for the old HAProxy worker to finish its connections:
+   with no client connected, at once);
 7. **stop** the old colour (per container).
 
 Its estate is its own: the same instance containers as ``maestro.docker-bg`` (``web-shipK-i`` blue, ``-green``
@@ -38,6 +39,7 @@ else:
 
 NAME = "floor-bg"
 LABEL = "blue/green floor (docker SDK, thread per container)"
+# web-*: the driver's reset (bench/scenario.py) removes every web-* container, so no other tool finds it left behind
 PROXY_NAME = "web-floorproxy"
 PROXY_PORT = 19001
 PORT_OFFSET = 10000

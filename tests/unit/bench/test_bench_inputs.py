@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import yaml
 
 from bench import run
 from bench.scenario import MANAGED_LABEL, Scenario, Ship
-from bench.tools import REPO, collection, community_docker, floor, maestro_ng
+from bench.tools import REPO, collection, community_docker, floor, floor_bluegreen, maestro_ng
 
 
 def scenario(ships: int = 2, per_ship: int = 3) -> Scenario:
@@ -86,3 +88,23 @@ def test_sizes_and_summary_ratios():
     maestro = next(r for r in rows if r["tool"] == "maestro-ng")
     assert (maestro["min"], maestro["median"], maestro["ratio_min"], maestro["ratio_median"]) == (4.0, 6.0, 4.0, 3.0)
     assert next(r for r in rows if r["tool"] == "maestro.docker")["status"] == "not yet available: x"
+
+
+def test_the_blue_green_floor_keeps_its_own_proxy_and_writes_a_config_haproxy_routes(tmp_path):
+    s = scenario()
+    [step] = floor_bluegreen.commands(s, "v2", tmp_path)
+    spec = json.loads((tmp_path / "scenario.json").read_text())
+    assert step.argv[1:] == [floor_bluegreen.__file__, str(tmp_path / "scenario.json")]
+    assert (spec["proxy_ship"], spec["proxy_port"], spec["image"]) == ("ship1", floor_bluegreen.PROXY_PORT, s.image("v2"))
+    # its own proxy, on another port than the collection's: neither takes the other's end state for its start state
+    assert (floor_bluegreen.PROXY_NAME, floor_bluegreen.PROXY_PORT) != (collection.PROXY_NAME, collection.PROXY_PORT)
+    assert floor_bluegreen.PROXY_NAME.startswith("web-")  # the driver's reset removes it
+    text = floor_bluegreen.config([("web-ship1-1-green", "10.9.9.11", 30001)], 19001)
+    assert "  bind :19001\n" in text and "  server web-ship1-1-green 10.9.9.11:30001\n" in text
+
+
+def test_start_up_is_an_empty_play_on_the_same_ships_file(tmp_path):
+    step = collection.start_up(scenario(), tmp_path)
+    assert step.argv[1:3] == ["-i", str(tmp_path / "maestro.yaml")] and step.argv[-1].endswith("bench/playbooks/start-up.yml")
+    play = yaml.safe_load((REPO / "bench" / "playbooks" / "start-up.yml").read_text())
+    assert play[0]["tasks"] == [] and play[0]["hosts"] == "maestro_ships"
