@@ -277,8 +277,9 @@ def decide(
     alone: routed, and every instance of the live colour running as wanted), ``missing`` (rollback: per
     ship, the instances of the colour to go back to that no longer exist, in their slot or parked) and ``ships``:
     per ship, the specs of the ``new`` colour, of the ``live`` one (as it is), of the older colour ``parked``
-    under another name while the new one comes up, and ``restore``: those an interrupted run left parked, which
-    go back to their slot first (what the slot holds instead is a new colour that never took traffic). A deploy's
+    under another name while the new one comes up, ``restore``: those an interrupted run left parked, which
+    go back to their slot first (what the slot holds instead is a new colour that never took traffic), and ``stray``:
+    those whose new colour's slot holds a running container (not live), which is stopped before it is parked. A deploy's
     new colour records ``release`` (:func:`new_release`) in its labels; a rollback starts the containers of the other
     colour as they are, with the release they recorded. A rollback to ``target`` (a release id) goes back to that
     release where the other colour archived it: ``swap`` (per ship) names the instances whose slot trades places with
@@ -288,6 +289,9 @@ def decide(
 
     def exists(ship: str, name: str) -> bool:
         return bool((infos.get(ship, {}).get(name) or {}).get("exists"))
+
+    def runs(ship: str, name: str) -> bool:
+        return (infos.get(ship, {}).get(name) or {}).get("status") == "running"
 
     blue_running = sorted(
         {
@@ -334,6 +338,16 @@ def decide(
                 ref(spec, planned[spec["service"]]["new"], wanted=True)
                 for spec in specs
                 if spec.get("service") in planned and exists(ship, colour_name(spec["name"], planned[spec["service"]]["new"]) + park_suffix)
+            ],
+            # a container that runs in the new colour's slot and takes no traffic (a run interrupted after the switch,
+            # while it stopped the old colour; or one started by hand): stopped before it is parked. Where the slot is
+            # restored, the restore leaves it stopped. Most runs have none, and so skip that step on every ship.
+            "stray": [
+                ref(spec, planned[spec["service"]]["new"], wanted=True)
+                for spec in specs
+                if spec.get("service") in planned
+                and runs(ship, colour_name(spec["name"], planned[spec["service"]]["new"]))
+                and not exists(ship, colour_name(spec["name"], planned[spec["service"]]["new"]) + park_suffix)
             ],
         }
         if action == "rollback" and target:

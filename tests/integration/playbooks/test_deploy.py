@@ -288,6 +288,30 @@ def test_rollback_returns_to_v1_under_load(web):
     assert each(web.states("-green"), "stopped v2")
 
 
+def test_a_colour_running_beside_the_live_one_is_stopped_before_it_is_parked_and_replaced_under_load(web):
+    """A run cut after its switch, while it stopped the old colour, leaves that colour running beside the live one, and
+    so does one started by hand. The proxy routes none of it. The next deploy, whose new colour's slot it holds, stops
+    it before it parks it, starts a new container there and switches, with no failed request (deploy_plan's read names
+    it: its stray; most deploys have none and skip that step)."""
+    for name, (ship, _port) in web.instances.items():
+        web.clients[ship.name].api.start(f"{name}-green")
+    assert each(web.states(), "running v1") and each(web.states("-green"), "running v2")
+    left = {name: web.container(f"{name}-green")["Id"] for name in web.instances}
+    proc, during, after = deploy_under_load(web, "playbooks/deploy.yml", "-e", "maestro_deploy_tag=v2")
+    assert proc.returncode == 0, proc.output[-8000:]
+    assert "stop the new slot" in proc.output and "Already deployed" not in proc.output
+    assert during.failures == 0 and set(during.answers) <= {"v1", "v2"}, during
+    assert after.failures == 0 and set(after.answers) == {"v2"}, after
+    assert each(web.states("-green"), "running v2") and each(web.states(), "stopped v1")
+    assert all(web.container(f"{name}-green")["Id"] != left[name] for name in web.instances)  # started anew, as a deploy does
+    assert each(web.states("-green.parked"), "absent")  # the one that ran, parked and then removed (one release kept)
+    # back to where the next tests start: blue live on v1, green stopped on v2
+    proc, during, after = deploy_under_load(web, "playbooks/rollback.yml")
+    assert proc.returncode == 0, proc.output[-8000:]
+    assert during.failures == 0 and after.failures == 0 and set(after.answers) == {"v1"}, (during, after)
+    assert each(web.states(), "running v1") and each(web.states("-green"), "stopped v2")
+
+
 def test_a_second_deploy_fails_fast_while_the_lock_is_held(web):
     ship1 = web.ships[0]
     hold = REPO / "tests/integration/playbooks/lock_hold.yml"

@@ -202,7 +202,7 @@ def test_a_routed_service_whose_live_colour_runs_as_wanted_is_left_alone():
     good = {"ship1": [info("web-1-green")], "ship2": [info("web-2-green")]}
     decision = decide(proxy=proxy, infos=good)
     assert decision["up_to_date"] == ["web"] and decision["plan"] == {} and decision["frontends"] == []
-    assert decision["ships"]["ship1"] == {"images": [], "new": [], "live": [], "parked": [], "restore": []}
+    assert decision["ships"]["ship1"] == {"images": [], "new": [], "live": [], "parked": [], "restore": [], "stray": []}
     drifted = {"ship1": [info("web-1-green")], "ship2": [info("web-2-green", drift=[{"option": "image"}])]}
     assert decide(proxy=proxy, infos=drifted)["plan"] == {"web": {"live": "green", "new": "blue", "routed": True}}
 
@@ -476,3 +476,21 @@ def test_a_canary_needs_a_live_colour_for_every_service_it_deploys():
         "A canary compares the new colour with the live one, and the proxy routes api to no colour yet: deploy it once without maestro_deploy_canary."
     )
     assert bg.canary_refusal({"api": first, "db": first}).endswith("routes api, db to no colour yet: deploy them once without maestro_deploy_canary.")
+
+
+def test_only_a_running_container_in_the_new_slot_is_stopped_first_and_a_restored_slot_is_not():
+    proxy = [{"name": "web", "colour": "green"}]
+    old = {"drift": [{"option": "image"}]}  # the live colour runs another tag than the deploy's
+    quiet = {"ship1": [info("web-1-green", **old), info("web-1", status="stopped")], "ship2": [info("web-2-green", **old), info("web-2", status="stopped")]}
+    decision = decide(proxy=proxy, infos=quiet)
+    assert decision["plan"] == {"web": {"live": "green", "new": "blue", "routed": True}}
+    assert [ship["stray"] for ship in decision["ships"].values()] == [[], []]
+    # ship1: the blue slot runs (a run cut while it stopped blue); ship2: blue runs too, but an interrupted run parked
+    # the older blue, which the restore puts back (stopped) after removing what runs in the slot
+    stray = {
+        "ship1": [info("web-1-green", **old), info("web-1")],
+        "ship2": [info("web-2-green", **old), info("web-2"), info("web-2.parked", status="stopped")],
+    }
+    decision = decide(proxy=proxy, infos=stray)
+    assert decision["ships"]["ship1"]["stray"] == [{"instance": "web-1", "colour": "blue", "wanted": True, "suffix": ""}]
+    assert decision["ships"]["ship2"]["stray"] == [] and len(decision["ships"]["ship2"]["restore"]) == 1
