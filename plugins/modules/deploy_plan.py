@@ -114,8 +114,9 @@ missing:
   type: dict
 ships:
   description: >-
-    Per ship, C(new), C(live), C(parked), C(restore) (left parked by an interrupted run) and, for a rollback to a named
-    release, C(swap), each a list of colours of instances (C(instance), C(colour), C(wanted), C(suffix), and for a
+    Per ship, C(new), C(live), C(parked), C(restore) (left parked by an interrupted run), C(stray) (a container running
+    in the new colour's slot, not live, stopped before it is parked) and, for a rollback to a named release, C(swap),
+    each a list of colours of instances (C(instance), C(colour), C(wanted), C(suffix), and for a
     deploy's new colour the C(release) it records).
   returned: success
   type: dict
