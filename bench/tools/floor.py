@@ -49,24 +49,36 @@ def parallel(fn, items) -> None:
         raise errors[0]
 
 
-def main(path: str) -> int:
+def clients(spec: dict) -> dict:
+    """A Docker API client per ship of the scenario, with a connection per instance it holds."""
     import docker  # noqa: PLC0415
 
-    spec = json.loads(Path(path).read_text())
-    image, port = spec["image"], spec["container_port"]
     per_ship: dict[str, int] = {}
     for inst in spec["instances"]:
         per_ship[inst["ship"]] = per_ship.get(inst["ship"], 0) + 1
-    apis = {
+    return {
         s["name"]: docker.APIClient(base_url=s["docker_host"], version="auto", timeout=120, max_pool_size=per_ship.get(s["name"], 1)) for s in spec["ships"]
     }
+
+
+def puller(apis: dict, image: str):
+    """pull(ship): the image pulled on that ship, once."""
     repo, tag = image.rsplit(":", 1)
-    times = {}
 
     def pull(ship: dict) -> None:
         for line in apis[ship["name"]].pull(repo, tag=tag, stream=True, decode=True):
             if "error" in line:
                 raise RuntimeError(f"{ship['name']}: {line['error']}")
+
+    return pull
+
+
+def main(path: str) -> int:
+    spec = json.loads(Path(path).read_text())
+    image, port = spec["image"], spec["container_port"]
+    apis = clients(spec)
+    pull = puller(apis, image)
+    times = {}
 
     def stop(inst: dict) -> None:
         apis[inst["ship"]].stop(inst["name"], timeout=10)

@@ -134,26 +134,15 @@ def _get(url: str) -> tuple[int, str]:
 
 
 def main(path: str) -> int:
-    import docker  # noqa: PLC0415
-
     spec = json.loads(Path(path).read_text())
     image, port = spec["image"], spec["container_port"]
+    tag = image.rsplit(":", 1)[1]
     ips = {s["name"]: s["ip"] for s in spec["ships"]}
-    per_ship: dict[str, int] = {}
-    for inst in spec["instances"]:
-        per_ship[inst["ship"]] = per_ship.get(inst["ship"], 0) + 1
-    apis = {
-        s["name"]: docker.APIClient(base_url=s["docker_host"], version="auto", timeout=120, max_pool_size=per_ship.get(s["name"], 1)) for s in spec["ships"]
-    }
-    repo, tag = image.rsplit(":", 1)
+    apis = floor.clients(spec)
+    pull = floor.puller(apis, image)
     listed: dict[str, dict[str, dict]] = {}
     new: dict[str, tuple[str, int]] = {}  # instance -> (its new colour's container, host port)
     times = {}
-
-    def pull(ship: dict) -> None:
-        for line in apis[ship["name"]].pull(repo, tag=tag, stream=True, decode=True):
-            if "error" in line:
-                raise RuntimeError(f"{ship['name']}: {line['error']}")
 
     def read(ship: dict) -> None:
         found = apis[ship["name"]].containers(all=True, filters={"name": "^/web-"})
