@@ -293,6 +293,10 @@ def decide(
     def runs(ship: str, name: str) -> bool:
         return (infos.get(ship, {}).get(name) or {}).get("status") == "running"
 
+    def new_slot(spec: dict, services: dict) -> str:
+        """The container name of the slot where ``spec``'s service comes up (its ``new`` colour in ``services``)."""
+        return colour_name(spec["name"], services[spec["service"]]["new"])
+
     blue_running = sorted(
         {
             spec["service"]
@@ -314,7 +318,7 @@ def decide(
             spec["service"]
             for ship, specs in specs_by_ship.items()
             for spec in specs or []
-            if spec.get("service") in planned and exists(ship, colour_name(spec["name"], planned[spec["service"]]["new"]) + park_suffix)
+            if spec.get("service") in planned and exists(ship, new_slot(spec, planned) + park_suffix)
         }
         todo = stale | interrupted | {service for service, entry in planned.items() if not entry["routed"]}
         up_to_date = sorted(set(planned) - todo)
@@ -324,31 +328,19 @@ def decide(
         new = plan_specs(specs, planned, "new", frontends_cfg, **options)
         all_new += new
         live = [spec for spec in specs if (planned.get(spec.get("service")) or {}).get("live")]
+        mine = [spec for spec in specs if spec.get("service") in planned]
+        # the older colour an interrupted run left parked: put back in its slot before anything else
+        restore = [spec for spec in mine if exists(ship, new_slot(spec, planned) + park_suffix)]
         ships[ship] = {
             "images": list(dict.fromkeys(spec["image"] for spec in new)),
-            "new": [
-                ref(spec, planned[spec["service"]]["new"], wanted=True, release=release if action == "deploy" else None)
-                for spec in specs
-                if spec.get("service") in planned
-            ],
+            "new": [ref(spec, planned[spec["service"]]["new"], wanted=True, release=release if action == "deploy" else None) for spec in mine],
             "live": [ref(spec, planned[spec["service"]]["live"], wanted=False) for spec in live],
-            "parked": [ref(spec, planned[spec["service"]]["new"], wanted=True, suffix=park_suffix) for spec in specs if spec.get("service") in planned],
-            # the older colour an interrupted run left parked: put back in its slot before anything else
-            "restore": [
-                ref(spec, planned[spec["service"]]["new"], wanted=True)
-                for spec in specs
-                if spec.get("service") in planned and exists(ship, colour_name(spec["name"], planned[spec["service"]]["new"]) + park_suffix)
-            ],
+            "parked": [ref(spec, planned[spec["service"]]["new"], wanted=True, suffix=park_suffix) for spec in mine],
+            "restore": [ref(spec, planned[spec["service"]]["new"], wanted=True) for spec in restore],
             # a container that runs in the new colour's slot and takes no traffic (a run interrupted after the switch,
             # while it stopped the old colour; or one started by hand): stopped before it is parked. Where the slot is
             # restored, the restore leaves it stopped. Most runs have none, and so skip that step on every ship.
-            "stray": [
-                ref(spec, planned[spec["service"]]["new"], wanted=True)
-                for spec in specs
-                if spec.get("service") in planned
-                and runs(ship, colour_name(spec["name"], planned[spec["service"]]["new"]))
-                and not exists(ship, colour_name(spec["name"], planned[spec["service"]]["new"]) + park_suffix)
-            ],
+            "stray": [ref(spec, planned[spec["service"]]["new"], wanted=True) for spec in mine if spec not in restore and runs(ship, new_slot(spec, planned))],
         }
         if action == "rollback" and target:
             swap, gone, in_live[ship] = [], [], []
